@@ -1,0 +1,1 @@
+"""searchers package."""
