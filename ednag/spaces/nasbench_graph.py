@@ -8,7 +8,7 @@ the package's isomorphism-aware hash, so isomorphic architectures are one row an
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ednag.spaces.base import Choices, Decision, SearchSpace, SpaceError
 
@@ -108,7 +108,7 @@ class NasBenchGraphSpace(SearchSpace):
         return f"NasBenchGraphSpace({self.dataset!r})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _graph_hash(link_index: int, ops: tuple[str, ...]) -> int:
     from nas_bench_graph.architecture import Arch  # the benchmark's own canonicaliser
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class NB201Space(SearchSpace):
         return _isomorphism_key(self.check(choices))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _isomorphism_key(choices: Choices) -> str:
     # A node is a sorted tuple of terms (a multiset sum); () is the zero tensor.
     nodes: list[tuple[str, ...]] = [("x",)]
