@@ -1,0 +1,263 @@
+"""Bookkeeping shared by every architecture searcher: trials in flight, fitness, save/restore.
+
+A subclass only decides *what* to evaluate next (:meth:`ArchSearcher._propose`), whether an
+architecture still waits for its result (:meth:`ArchSearcher._is_outstanding`) and what to do
+with a result (:meth:`ArchSearcher._tell`). This base class turns that into the Ray Tune
+``Searcher`` contract:
+
+* ``suggest`` returns ``{"arch": native, "generation": int | None}``, ``None`` ("not now", e.g.
+  at a generation barrier or when ``max_concurrent`` trials are live) or ``Searcher.FINISHED``;
+* ``on_trial_complete`` turns a Tune result into a fitness (maximised): an errored trial, a
+  missing or non-finite metric counts as :data:`WORST_FITNESS`, so a failure never stalls a run;
+  ``mode="min"`` negates the metric;
+* ``save``/``restore`` pickle the whole state atomically (temp file + ``os.replace``).
+
+Restores. Tune saves the experiment state and the searcher state together, then re-runs the
+trials that were unfinished *under their old trial ids* -- unless they were lost: trials stopped
+by an aborted experiment are stored as finished and never re-run, and
+``resume_unfinished=False`` skips them. A restored searcher therefore keeps the trials that were
+in flight as *orphans*: a result under an orphan's id is accepted as usual, and whenever the
+searcher would otherwise have to wait (``_propose`` returns ``None``), it hands an orphan's
+architecture out again under the new trial id. Whichever copy reports first is told; the other is
+ignored. No handed-out architecture is lost and none is counted twice (one query = one distinct
+architecture); at worst an architecture Tune was re-running anyway is evaluated twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pickle
+import tempfile
+from abc import abstractmethod
+from numbers import Real
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from ednag.optimizers.base import WORST_FITNESS
+from ednag.spaces.base import Choices, SearchSpace
+
+logger = logging.getLogger(__name__)
+
+MODES = ("max", "min")
+
+#: what ``_propose`` returns to say "the search is over"
+FINISHED = Searcher.FINISHED
+
+
+def fitness_from_result(
+    result: dict[str, Any] | None, error: bool, metric: str, mode: str
+) -> float:
+    """The maximised fitness of a finished trial: the metric (negated for ``mode="min"``), or
+    :data:`WORST_FITNESS` for an errored trial or a missing, non-numeric or non-finite metric."""
+    if error or not result:
+        return WORST_FITNESS
+    value = result.get(metric)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return WORST_FITNESS
+    value = float(value)
+    if not math.isfinite(value):
+        return WORST_FITNESS
+    return value if mode == "max" else -value
+
+
+def metric_value(fitness: float, mode: str) -> float:
+    """The metric value that :func:`fitness_from_result` maps to ``fitness``."""
+    return fitness if mode == "max" else -fitness
+
+
+def atomic_pickle(obj: Any, path: str) -> None:
+    """Pickle ``obj`` to ``path`` atomically: a temp file in the same folder, then replace."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pkl", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def check_metric_mode(metric: str | None, mode: str | None) -> None:
+    if metric is not None and (not isinstance(metric, str) or not metric):
+        raise ValueError(f"metric must be a non-empty string, got {metric!r}")
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+class ArchSearcher(Searcher):
+    """Base class of the searchers in this package (see the module docstring)."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str | None = None,
+        mode: str | None = None,
+        max_concurrent: int | None = None,
+    ) -> None:
+        check_metric_mode(metric, mode)
+        super().__init__(metric=metric, mode=mode)
+        self.space = space
+        self._max_concurrent: int | None = None
+        if max_concurrent is not None:
+            self.set_max_concurrency(max_concurrent)
+        #: trial id -> architecture, for trials handed out in this session
+        self._live: dict[str, Choices] = {}
+        #: trial id -> architecture, for trials in flight when the state was saved
+        self._orphans: dict[str, Choices] = {}
+        #: trial id -> architecture, for orphans that were handed out again
+        self._stale: dict[str, Choices] = {}
+        #: free repeats since the last drain: (native, metric value)
+        self._repeats: list[tuple[str, float]] = []
+
+    # ------------------------------------------------------------------ Tune properties
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+    ) -> bool:
+        """Take ``metric``/``mode`` from ``TuneConfig`` where the constructor left them unset;
+        a value that contradicts the constructor's is an error (never a silent flip)."""
+        check_metric_mode(metric, mode)
+        for name, given in (("metric", metric), ("mode", mode)):
+            own = getattr(self, f"_{name}")
+            if given is not None and own is not None and given != own:
+                raise ValueError(
+                    f"{type(self).__name__} was built with {name}={own!r}, but TuneConfig "
+                    f"asks for {name}={given!r}; pass the same {name} to both (or to one)"
+                )
+        self._metric = self._metric or metric
+        self._mode = self._mode or mode
+        return True
+
+    def set_max_concurrency(self, max_concurrent: int) -> bool:
+        """Limit the trials handed out and not yet completed (Tune's ``max_concurrent_trials``
+        reaches here through ``ConcurrencyLimiter``, which then defers to this searcher)."""
+        if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
+            raise ValueError(f"max_concurrent must be a positive int, got {max_concurrent!r}")
+        if max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be a positive int, got {max_concurrent!r}")
+        self._max_concurrent = max_concurrent
+        return True
+
+    # ------------------------------------------------------------------ suggest / complete
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+        if self._metric is None or self._mode is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has no metric/mode: pass metric= and mode= to it or "
+                "to tune.TuneConfig (metric='fitness', mode='max')"
+            )
+        if self._max_concurrent is not None and len(self._live) >= self._max_concurrent:
+            return None
+        proposal = self._propose()
+        if proposal is None:
+            proposal = self._reissue_orphan()
+            if proposal is None:
+                return None
+        if proposal == FINISHED:
+            return FINISHED
+        choices, generation = proposal
+        self._live[trial_id] = choices
+        return {"arch": self.space.to_native(choices), "generation": generation}
+
+    def _reissue_orphan(self) -> tuple[Choices, int | None] | None:
+        """Hand out again an architecture whose trial a restore may have lost."""
+        while self._orphans:
+            old_id = next(iter(self._orphans))
+            choices = self._orphans[old_id]
+            if not self._is_outstanding(choices):
+                del self._orphans[old_id]
+                continue
+            # keep the old id: if Tune does re-run that trial, its result still counts
+            logger.info(
+                "re-suggesting %s (trial %s was in flight when the searcher was saved)",
+                self.space.to_native(choices),
+                old_id,
+            )
+            del self._orphans[old_id]
+            self._stale[old_id] = choices
+            return choices, self._generation_of(choices)
+        return None
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        choices = (
+            self._live.pop(trial_id, None)
+            or self._orphans.pop(trial_id, None)
+            or self._stale.pop(trial_id, None)
+        )
+        if choices is None:
+            logger.debug("ignoring completion of unknown or already told trial %s", trial_id)
+            return
+        if not self._is_outstanding(choices):
+            logger.debug("ignoring a second result for %s", self.space.to_native(choices))
+            return
+        fitness = fitness_from_result(result, error, self._metric or "", self._mode or "max")
+        self._tell(choices, fitness)
+
+    def drain_repeats(self) -> list[tuple[str, float]]:
+        """Architectures answered from the cache since the last call: ``(native, value)``, the
+        value in the metric's own units (negated back for ``mode="min"``)."""
+        out, self._repeats = self._repeats, []
+        return out
+
+    def _log_repeat(self, choices: Choices, fitness: float) -> None:
+        self._repeats.append(
+            (self.space.to_native(choices), metric_value(fitness, self._mode or "max"))
+        )
+
+    @property
+    def num_live(self) -> int:
+        """Trials handed out in this session and not yet completed."""
+        return len(self._live)
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def _propose(self) -> tuple[Choices, int | None] | str | None:
+        """The next ``(architecture, generation)`` to evaluate, ``None`` to wait, or
+        :data:`FINISHED`. The architecture is outstanding until :meth:`_tell`."""
+
+    @abstractmethod
+    def _is_outstanding(self, choices: Choices) -> bool:
+        """Whether ``choices`` was proposed and still waits for its result."""
+
+    @abstractmethod
+    def _tell(self, choices: Choices, fitness: float) -> None:
+        """The maximised fitness of an outstanding architecture."""
+
+    def _generation_of(self, choices: Choices) -> int | None:
+        """The generation an outstanding architecture belongs to (for re-suggestions)."""
+        return None
+
+    # ------------------------------------------------------------------ save / restore
+    def _state(self) -> dict[str, Any]:
+        """Everything to pickle (subclasses may replace entries with smaller forms)."""
+        return dict(self.__dict__)
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def save(self, checkpoint_path: str) -> None:
+        atomic_pickle({"class": type(self).__name__, "state": self._state()}, checkpoint_path)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "rb") as handle:
+            saved = pickle.load(handle)
+        if not isinstance(saved, dict) or saved.get("class") != type(self).__name__:
+            found = saved.get("class") if isinstance(saved, dict) else type(saved).__name__
+            raise ValueError(
+                f"{checkpoint_path} holds a {found!r} state, not a {type(self).__name__!r} one"
+            )
+        keep_concurrency = self._max_concurrent
+        self._load_state(saved["state"])
+        if keep_concurrency is not None:
+            self._max_concurrent = keep_concurrency
+        # trials in flight at save time may or may not be re-run by Tune: see module docstring
+        self._orphans.update(self._live)
+        self._orphans.update(self._stale)
+        self._live = {}
+        self._stale = {}
