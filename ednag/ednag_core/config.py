@@ -1,0 +1,204 @@
+"""All EDNAG hyper-parameters in one frozen, validated dataclass, plus named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ednag.ednag_core.mappings import MAPPINGS, SHARPENINGS
+from ednag.ednag_core.mutation import MUTATION_MODES
+
+ENCODINGS: tuple[str, ...] = ("onehot", "nb201_paper")
+ELITE_IDENTITIES: tuple[str, ...] = ("fitness", "arch")
+SELECTION_FITNESS: tuple[str, ...] = ("raw", "sharpened")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _int_at_least(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _positive(name: str, value: object) -> None:
+    if not (_is_number(value) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _finite(name: str, value: object) -> None:
+    if not (_is_number(value) and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _unit_interval(name: str, value: object) -> None:
+    if not (_is_number(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+
+
+@dataclass(frozen=True)
+class EDNAGConfig:
+    """Hyper-parameters of one EDNAG run (see ``docs/ednag.md`` for the defaults chosen)."""
+
+    #: continuous encoding of the space: ``onehot`` (every space) or ``nb201_paper`` (8x7)
+    encoding: str = "onehot"
+    #: T, points of the cosine schedule (T - 1 denoising steps per diffusion)
+    num_steps: int = 100
+    #: P, members per generation
+    population_size: int = 30
+    #: monotone sharpening before the mapping (``none``, ``paper_rescale``, ``spread``, ``rank``)
+    sharpening: str = "none"
+    #: dataset factor of ``paper_rescale`` (cifar10 1.0, cifar100 1.2, ImageNet16-120 2.0)
+    rescale_factor: float = 1.0
+    #: fitness -> weight map: ``energy``, ``power`` or ``identity``
+    mapping: str = "energy"
+    #: tau of ``energy`` and ``power``
+    temperature: float = 1.0
+    #: p of ``power``
+    exponent: float = 1.0
+    #: the best member's log-weight under ``energy`` (sets its ratio to the eps floor)
+    energy_offset: float = 5.0
+    #: the estimator's floors (load-bearing; 0 only for ablations)
+    eps: float = 1e-9
+    #: DDIM noise scale (0 = deterministic DDIM, 1 = DDPM)
+    eta: float = 0.8
+    #: probability that a member mutates
+    mutation_rate: float = 0.6
+    #: distribution index eta_m of the polynomial mutation
+    mutation_eta: float = 5.0
+    #: eta_m on the last step of each diffusion (``None``: same as ``mutation_eta``)
+    mutation_eta_last: float | None = 8.0
+    #: one draw per ``member`` (paper; never changes an argmax) or per ``gene``
+    mutation_mode: str = "member"
+    #: in ``gene`` mode, the probability that a gene of a mutating member is perturbed
+    gene_rate: float = 1.0
+    #: share of the population kept as elites
+    elite_rate: float = 0.1
+    #: share of the population picked for diversity
+    diversity_rate: float = 0.2
+    #: diversity picks need fitness >= this share of the best
+    diversity_min_fraction: float = 0.1
+    #: lowest roulette weight after min-max scaling
+    roulette_floor: float = 0.1
+    #: elites are distinct by ``fitness`` value (paper) or by ``arch``
+    elite_identity: str = "fitness"
+    #: selection ranks by ``raw`` fitness or by the ``sharpened`` one (paper: ReScaled)
+    selection_fitness: str = "sharpened"
+    #: row-normalise the initial Gaussian population (the paper does not)
+    normalise_init: bool = False
+    #: best members carried into a restarted diffusion (0 = fresh noise only)
+    restart_elites: int = 0
+
+    def __post_init__(self) -> None:
+        _one_of("encoding", self.encoding, ENCODINGS)
+        _one_of("sharpening", self.sharpening, SHARPENINGS)
+        _one_of("mapping", self.mapping, MAPPINGS)
+        _one_of("mutation_mode", self.mutation_mode, MUTATION_MODES)
+        _one_of("elite_identity", self.elite_identity, ELITE_IDENTITIES)
+        _one_of("selection_fitness", self.selection_fitness, SELECTION_FITNESS)
+        _int_at_least("num_steps", self.num_steps, 2)
+        _int_at_least("population_size", self.population_size, 2)
+        _int_at_least("restart_elites", self.restart_elites, 0)
+        for name in ("temperature", "exponent", "rescale_factor", "mutation_eta"):
+            _positive(name, getattr(self, name))
+        if self.mutation_eta_last is not None:
+            _positive("mutation_eta_last", self.mutation_eta_last)
+        _finite("energy_offset", self.energy_offset)
+        for name in (
+            "eta",
+            "mutation_rate",
+            "gene_rate",
+            "elite_rate",
+            "diversity_rate",
+            "diversity_min_fraction",
+            "roulette_floor",
+        ):
+            _unit_interval(name, getattr(self, name))
+        if not (_is_number(self.eps) and 0.0 <= self.eps < 1e-3):
+            raise ValueError(f"eps must be a number in [0, 1e-3), got {self.eps!r}")
+        if not isinstance(self.normalise_init, bool):
+            raise ValueError(f"normalise_init must be a bool, got {self.normalise_init!r}")
+        picked = self.num_elites + self.num_diverse
+        if picked > self.population_size:
+            raise ValueError(
+                f"population_size={self.population_size} is smaller than its elites "
+                f"({self.num_elites}) + diversity picks ({self.num_diverse}); allowed: "
+                "elite_rate + diversity_rate <= 1"
+            )
+        if self.restart_elites > self.population_size:
+            raise ValueError(
+                f"restart_elites must be in [0, population_size={self.population_size}], "
+                f"got {self.restart_elites}"
+            )
+
+    @property
+    def num_elites(self) -> int:
+        return int(math.floor(self.elite_rate * self.population_size + 1e-9))
+
+    @property
+    def num_diverse(self) -> int:
+        return int(math.floor(self.diversity_rate * self.population_size + 1e-9))
+
+    def replace(self, **changes: Any) -> EDNAGConfig:
+        """A copy with ``changes`` (validated; unknown names raise ``ValueError``)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ValueError(
+                f"unknown EDNAG parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}"
+            )
+        return dataclasses.replace(self, **changes)
+
+
+#: the paper's NB201 settings (validation fitness stretched by its ReScale, 8x7 encoding)
+PAPER = EDNAGConfig(
+    encoding="nb201_paper",
+    num_steps=100,
+    population_size=30,
+    sharpening="paper_rescale",
+    rescale_factor=1.0,
+    mapping="energy",
+    temperature=1.0,
+    energy_offset=5.0,
+    eps=1e-9,
+    eta=0.8,
+    mutation_rate=0.6,
+    mutation_eta=5.0,
+    mutation_eta_last=8.0,
+    mutation_mode="member",
+    elite_rate=0.1,
+    diversity_rate=0.2,
+    elite_identity="fitness",
+    selection_fitness="sharpened",
+    normalise_init=False,
+    restart_elites=0,
+)
+
+#: budget-aware settings for 100-500 distinct queries (measured in docs/ednag.md)
+DEFAULT = PAPER.replace(encoding="onehot")
+
+PRESETS: dict[str, EDNAGConfig] = {"paper": PAPER, "default": DEFAULT}
+
+
+def resolve_config(config: EDNAGConfig | str | None = None, **overrides: Any) -> EDNAGConfig:
+    """A preset name, a config or ``None`` (= ``default``), with ``overrides`` applied."""
+    if config is None:
+        config = "default"
+    if isinstance(config, str):
+        if config not in PRESETS:
+            raise ValueError(f"unknown EDNAG preset {config!r}; allowed: {', '.join(PRESETS)}")
+        config = PRESETS[config]
+    if not isinstance(config, EDNAGConfig):
+        raise ValueError(
+            f"config must be an EDNAGConfig, a preset name ({', '.join(PRESETS)}) or None, "
+            f"got {type(config).__name__}"
+        )
+    return config.replace(**overrides) if overrides else config

@@ -1,0 +1,266 @@
+"""EDNAG as an ask/tell optimizer: fitness-guided DDIM denoising plus an evolutionary corrector.
+
+One *generation* is one batch of members whose fitness must be known: the initial noise of a
+diffusion, then the output of each predictor + corrector step. Its new distinct valid
+architectures are returned by one :meth:`ask` (each one query); :meth:`ask` then returns
+``[]`` until every one of them has been told (the generation barrier). Members that decode to
+an evaluated architecture are answered from the cache for free (and logged as repeats);
+invalid ones get the worst fitness without a query. When a diffusion's schedule ends before
+the budget is spent, a new one starts from fresh noise (the cache is kept), so a run always
+stops at exactly ``max_queries``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from ednag.ednag_core.config import EDNAGConfig, resolve_config
+from ednag.ednag_core.ddim import ddim_step, row_normalise
+from ednag.ednag_core.estimator import estimate_x0
+from ednag.ednag_core.mappings import fitness_to_weights, sharpen
+from ednag.ednag_core.mutation import mutate_population
+from ednag.ednag_core.schedule import step_alphas
+from ednag.ednag_core.selection import select_population
+from ednag.optimizers.base import WORST_FITNESS, Optimizer
+from ednag.spaces import make_encoding
+from ednag.spaces.base import Choices, SearchSpace
+
+#: generations in a row without a new architecture before falling back to a random unseen one
+MAX_IDLE_GENERATIONS = 1_000
+_RANDOM_TRIES = 10_000
+
+
+def floor_failures(fitness: np.ndarray) -> np.ndarray:
+    """Replace failed / invalid entries (``WORST_FITNESS``) by ``min(0, lowest real fitness)``,
+    so an invalid accuracy counts as 0 (as in the paper) without wrecking min-max scalings."""
+    f = np.asarray(fitness, dtype=np.float64).copy()
+    failed = f <= WORST_FITNESS / 2
+    floor = min(0.0, float(f[~failed].min())) if (~failed).any() else 0.0
+    f[failed] = floor
+    return f
+
+
+class EDNAG(Optimizer):
+    """Evolutionary Diffusion-based Neural Architecture Generation (arXiv 2504.17827).
+
+    ``config`` is an :class:`EDNAGConfig`, a preset name (``"default"``, ``"paper"``) or
+    ``None`` (= ``"default"``); keyword ``overrides`` replace single fields.
+
+    >>> from ednag.spaces import make_space
+    >>> opt = EDNAG(make_space("nb201"), seed=0, max_queries=40, population_size=10)
+    >>> while not opt.finished:
+    ...     opt.tell([(arch, float(sum(arch))) for arch in opt.ask()])
+    >>> opt.num_queries
+    40
+    """
+
+    name = "ednag"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        max_queries: int | None = None,
+        config: EDNAGConfig | str | None = None,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(space, seed, max_queries)
+        self.config = resolve_config(config, **overrides)
+        self.encoding = make_encoding(space, self.config.encoding)
+        self.generation = -1
+        #: current population (P, d), its architectures (None = invalid) and fitness
+        self.population: np.ndarray | None = None
+        self._pop_archs: list[Choices | None] = []
+        self._pop_fitness = np.zeros(0)
+        #: the generation being evaluated: its members, architectures and kind
+        self._batch: np.ndarray | None = None
+        self._batch_archs: list[Choices | None] = []
+        self._batch_is_init = True
+        self._waiting: set[str] = set()
+        #: index of the next denoising step in the current diffusion, and diffusions started
+        self.step_index = 0
+        self.restarts = 0
+        self._needs_init = True
+        #: per-generation statistics: generation, restart, step, best, mean, valid, unique, new
+        self.history: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ ask / tell hooks
+    def _propose(self, remaining: int | None) -> list[Choices]:
+        if self._waiting:
+            return []  # generation barrier
+        for _ in range(MAX_IDLE_GENERATIONS):
+            if self._batch is None:
+                self._make_batch()
+            new = self._new_members(remaining)
+            if new:
+                self._waiting = {self.space.key(c) for c in new}
+                return new
+            self._complete_batch()
+        return self._random_unseen()
+
+    def _observe(self, results: list[tuple[Choices, float]]) -> None:
+        for choices, _ in results:
+            self._waiting.discard(self.space.key(choices))
+        if not self._waiting and self._batch is not None:
+            self._complete_batch()
+
+    # ------------------------------------------------------------------ generations
+    def _make_batch(self) -> None:
+        cfg = self.config
+        if self._needs_init or self.population is None:
+            x = self.rng.standard_normal((cfg.population_size, self.encoding.dim))
+            if cfg.normalise_init:
+                x = row_normalise(x)
+            self._batch_is_init = True
+        else:
+            x = self._denoise(self.population, self._pop_fitness)
+            self._batch_is_init = False
+        self._batch = x
+        self._batch_archs = self.encoding.decode_batch(x)
+        self.generation += 1
+
+    def _denoise(self, x: np.ndarray, fitness: np.ndarray) -> np.ndarray:
+        """One predictor (estimator + DDIM) and corrector (mutation) step."""
+        cfg = self.config
+        alpha, alpha_prev = step_alphas(cfg.num_steps, self.step_index)
+        weights = fitness_to_weights(
+            floor_failures(fitness),
+            mapping=cfg.mapping,
+            sharpening=cfg.sharpening,
+            temperature=cfg.temperature,
+            exponent=cfg.exponent,
+            offset=cfg.energy_offset,
+            rescale_factor=cfg.rescale_factor,
+        )
+        x0 = estimate_x0(x, weights, alpha, cfg.eps)
+        noise = self.rng.standard_normal(x.shape)
+        x = row_normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
+        last = self.step_index == cfg.num_steps - 2
+        eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
+        return mutate_population(
+            x, self.rng, cfg.mutation_rate, eta_m, cfg.mutation_mode, cfg.gene_rate
+        )
+
+    def _new_members(self, remaining: int | None) -> list[Choices]:
+        """Distinct, never-evaluated valid architectures of the batch (at most ``remaining``)."""
+        new: list[Choices] = []
+        keys: set[str] = set()
+        for arch in self._batch_archs:
+            if arch is None:
+                continue
+            key = self.space.key(arch)
+            if key in keys:
+                continue
+            cached = self.lookup(arch)
+            if cached is not None:
+                self._record_repeat(arch, cached)
+                continue
+            if remaining is not None and len(new) >= remaining:
+                continue
+            keys.add(key)
+            new.append(arch)
+        return new
+
+    def _batch_fitness(self) -> np.ndarray:
+        out = np.full(len(self._batch_archs), WORST_FITNESS)
+        for i, arch in enumerate(self._batch_archs):
+            if arch is not None:
+                value = self.lookup(arch)
+                if value is not None:  # None: not asked, the budget ran out
+                    out[i] = value
+        return out
+
+    def _complete_batch(self) -> None:
+        """All members of the batch are known: select the next population, advance the schedule."""
+        cfg = self.config
+        x, archs, fitness = self._batch, self._batch_archs, self._batch_fitness()
+        self._log(archs, fitness)
+        if self._batch_is_init:
+            keep = min(cfg.restart_elites, len(self._pop_archs))
+            self._needs_init = False
+            if keep:
+                top = np.argsort(-self._pop_fitness, kind="stable")[:keep]
+                x = np.vstack([self.population[top], x[keep:]])
+                archs = [self._pop_archs[i] for i in top] + archs[keep:]
+                fitness = np.concatenate([self._pop_fitness[top], fitness[keep:]])
+            self.population, self._pop_archs, self._pop_fitness = x, archs, fitness
+        else:
+            self._select(x, archs, fitness)
+            self.step_index += 1
+        self._batch, self._batch_archs = None, []
+        if self.step_index >= cfg.num_steps - 1:  # schedule done: restart the diffusion
+            self.step_index = 0
+            self.restarts += 1
+            self._needs_init = True  # the old population stays for ``restart_elites``
+
+    def _select(self, x_new: np.ndarray, archs_new: list[Choices | None], f_new: np.ndarray) -> None:
+        cfg = self.config
+        assert self.population is not None
+        x = np.vstack([self.population, x_new])
+        archs = self._pop_archs + archs_new
+        raw = floor_failures(np.concatenate([self._pop_fitness, f_new]))
+        ranked = sharpen(raw, cfg.sharpening, cfg.rescale_factor)
+        if cfg.selection_fitness == "raw":
+            ranked = raw
+        ids = None
+        if cfg.elite_identity == "arch":
+            ids = [self.space.key(a) if a is not None else f"invalid:{i}" for i, a in enumerate(archs)]
+        idx = select_population(
+            x,
+            ranked,
+            cfg.population_size,
+            cfg.num_elites,
+            cfg.num_diverse,
+            self.rng,
+            ids=ids,
+            min_fraction=cfg.diversity_min_fraction,
+            roulette_floor=cfg.roulette_floor,
+        )
+        full = np.concatenate([self._pop_fitness, f_new])
+        self.population = x[idx]
+        self._pop_archs = [archs[i] for i in idx.tolist()]
+        self._pop_fitness = full[idx]
+
+    def _log(self, archs: list[Choices | None], fitness: np.ndarray) -> None:
+        valid = [a for a in archs if a is not None]
+        real = fitness[fitness > WORST_FITNESS / 2]
+        self.history.append(
+            {
+                "generation": float(self.generation),
+                "restart": float(self.restarts),
+                "step": float(self.step_index),
+                "best": float(real.max()) if real.size else float("nan"),
+                "mean": float(real.mean()) if real.size else float("nan"),
+                "valid_rate": len(valid) / max(len(archs), 1),
+                "uniqueness": len({self.space.key(a) for a in valid}) / max(len(archs), 1),
+            }
+        )
+
+    def _random_unseen(self) -> list[Choices]:
+        """Fallback when the diffusion keeps producing known architectures: one unseen one."""
+        for _ in range(_RANDOM_TRIES):
+            arch = self.space.sample(self.rng)
+            if self.lookup(arch) is None and not self.is_pending(arch):
+                self._waiting = {self.space.key(arch)}
+                return [arch]
+        for arch in self.space.enumerate():
+            if self.lookup(arch) is None and not self.is_pending(arch):
+                self._waiting = {self.space.key(arch)}
+                return [arch]
+        return []
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """A deep copy of the whole state (the numpy Generator included), picklable."""
+        shared = {"space": self.space, "encoding": self.encoding}
+        state = {k: v for k, v in self.__dict__.items() if k not in shared}
+        return {**copy.deepcopy(state), **shared}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        shared = {k: state[k] for k in ("space", "encoding") if k in state}
+        rest = {k: v for k, v in state.items() if k not in shared}
+        self.__dict__.update(copy.deepcopy(rest))
+        self.__dict__.update(shared)
