@@ -174,3 +174,29 @@ def test_nb201_table_round_trip(nb201_dir, tmp_path):
 def test_embedded_nas_bench_graph_spec():
     table = load_table("nas-bench-graph")
     assert table.benchmark == "nasbench_graph" and len(table) == 26206
+
+
+# ---------------------------------------------------------------------------- ednag tables
+def test_cli_info_and_errors(tmp_path, capsys):
+    from ednag.cli import main
+
+    path = small_table().save(tmp_path / "toy.parquet")
+    assert main(["tables", "info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "toy" in out and "d1: fitness=acc@100, reported=acc@10, time=time@100" in out
+    assert "9.00 (max)" in out and "a2" in out  # best d1/acc@100
+    assert "0.25 (min)" in out  # params: smaller is better
+    assert main(["tables", "info", str(tmp_path / "missing.parquet")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["tables", "import", "nb201", str(tmp_path / "nowhere"),
+                 "--out", str(tmp_path / "x.parquet")]) == 2
+    assert "nb201: source" in capsys.readouterr().err
+
+
+def test_cli_import_nb201(nb201_dir, tmp_path, capsys):
+    from ednag.cli import main
+
+    out = tmp_path / "nb201.parquet"
+    assert main(["tables", "import", "nb201", str(nb201_dir), "--out", str(out)]) == 0
+    assert "15625 architectures" in capsys.readouterr().out
+    assert Table.load(out).best("cifar100", "valid_acc", 200)[1] == pytest.approx(73.4933, 1e-4)
