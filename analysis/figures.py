@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import FuncFormatter
 
 from analysis.diagnostics import DIAGNOSTIC_METRICS
 from analysis.optimum import OPTIMUM_TOLERANCE, Optimum
@@ -40,9 +40,7 @@ def _new_figure(width: float, height: float) -> Figure:
 
 def _plain_log_x(ax) -> None:
     ax.set_xscale("log")
-    fmt = ScalarFormatter()
-    fmt.set_scientific(False)
-    ax.xaxis.set_major_formatter(fmt)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
 def regret_floor(curves: pd.DataFrame) -> float:
@@ -95,23 +93,29 @@ def anytime_figure(
     right.set_yscale("log")
     right.set_ylabel(f"regret to optimum ({unit}, log scale)")
     right.set_title(f"regret; 0 is drawn at {floor:.2g}", fontsize=10)
-    left.legend(loc="lower right", fontsize=9)
-    right.legend(loc="upper right", fontsize=9)
+    left.legend(loc="best", fontsize=9)
+    right.legend(loc="best", fontsize=9)
     fig.suptitle(title, fontsize=12)
     return fig
 
 
 def _zoom_to_late_values(ax, curves: pd.DataFrame) -> None:
-    """Clip the y range so the early, poor values do not flatten the interesting part."""
+    """Start the y axis near the band's low edge after the first third of the (log) x range,
+    so the poor first queries do not flatten the interesting part."""
+    x = curves["x"].to_numpy(dtype=float)
     low = curves["low"].to_numpy(dtype=float)
     high = curves["high"].to_numpy(dtype=float)
-    if not np.isfinite(high).any():
+    if not np.isfinite(high).any() or not np.isfinite(x).any():
         return
-    finite_low = low[np.isfinite(low)]
-    bottom = np.nanpercentile(finite_low, 10) if finite_low.size else np.nanmin(high)
-    top = max(np.nanmax(high), ax.get_ylim()[1])
+    x_min = max(float(np.nanmin(x)), 1e-9)
+    late = x >= x_min * (float(np.nanmax(x)) / x_min) ** (1 / 3)
+    late_low = low[late & np.isfinite(low)]
+    if not late_low.size:
+        return
+    bottom = float(late_low.min())
+    top = max(float(np.nanmax(high)), ax.get_ylim()[1])
     if top > bottom:
-        pad = 0.05 * (top - bottom)
+        pad = 0.06 * (top - bottom)
         ax.set_ylim(bottom - pad, top + pad)
 
 

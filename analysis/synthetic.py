@@ -40,8 +40,9 @@ class Landscape:
         weights = rng.normal(0.0, 1.0, size=(6, 5))
         score = weights[np.arange(6), choices].sum(axis=1)
         score = (score - score.min()) / (score.max() - score.min())
-        self.valid = 60.0 + 30.0 * score + rng.normal(0, 0.8, len(score))
-        self.test = 62.0 + 30.0 * score + rng.normal(0, 0.8, len(score))
+        noise = rng.normal(0, 0.5, len(score))
+        self.valid = 60.0 + 30.0 * score + noise
+        self.test = 62.0 + 30.0 * score + 0.8 * noise + rng.normal(0, 0.2, len(score))
         self.test = np.round(self.test, 2)
         self.train_time = 20.0 + 80.0 * score + rng.uniform(0, 10, len(score))
         self.index = {a: i for i, a in enumerate(self.archs)}
