@@ -1,0 +1,380 @@
+"""Experiment configs: load a YAML file, apply ``--set key=value`` overrides, validate.
+
+Pure: no Ray, no table loading. Every error is a :class:`ConfigError` naming the key and the
+values it accepts. Checks that need the table (dataset and metric names) or the optimizer
+classes (their parameters) live in :mod:`trainables.run_cli`, before any Ray worker starts.
+
+A config (all keys but ``benchmark`` and ``optimizers`` optional)::
+
+    name: nb201-cifar10             # default: the file name without .yaml
+    benchmark: nb201                # nasbench_graph | nb201
+    table: ../shared/benchmarks/nb201   # .parquet path, folder (nb201) or nas-bench-graph
+    dataset: cifar10
+    fitness: accuracy@200           # metric[@fidelity]; default: the table's default
+    reported: test_accuracy@200
+    optimizers: {ednag: {population: 20}, random: {}, regularized_evolution: {}, optuna_tpe: {}}
+    seeds: 5                        # a count n (seeds 0..n-1) or a list of ints
+    budget: {queries: 200, sim_seconds: 36000}
+    mode: tabular                   # tabular | trial
+    workers: 1                      # simulated workers (tabular) / concurrent trials (trial)
+    sim_time_per_eval: 1.0          # simulated seconds per evaluation without a time metric
+    sleep_scale: 0.0                # trial mode: sleep this fraction of the training time
+    max_failures: 0                 # trial mode: retries of a failed trial
+    ray: {address: null, num_cpus: null}
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BENCHMARKS: tuple[str, ...] = ("nasbench_graph", "nb201")
+OPTIMIZERS: tuple[str, ...] = ("ednag", "random", "regularized_evolution", "optuna_tpe")
+MODES: tuple[str, ...] = ("tabular", "trial")
+EMBEDDED_TABLES: tuple[str, ...] = ("nas-bench-graph",)
+DEFAULT_TABLES: dict[str, str] = {"nasbench_graph": "nas-bench-graph"}
+DEFAULT_DATASETS: dict[str, str] = {"nasbench_graph": "arxiv", "nb201": "cifar10"}
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "name", "description", "benchmark", "table", "dataset", "fitness", "reported",
+    "optimizers", "seeds", "budget", "mode", "workers", "sim_time_per_eval", "sleep_scale",
+    "max_failures", "ray",
+)
+BUDGET_KEYS: tuple[str, ...] = ("queries", "sim_seconds")
+RAY_KEYS: tuple[str, ...] = ("address", "num_cpus", "num_gpus", "object_store_memory")
+DEFAULT_SIM_TIME_PER_EVAL = 1.0
+
+MetricRef = tuple[str, int | str | None]
+
+
+class ConfigError(ValueError):
+    """A bad experiment config: names the key and the allowed values."""
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A validated experiment (table-dependent checks are done by the runner)."""
+
+    name: str
+    benchmark: str
+    table: str  # an absolute path (file or folder) or an embedded table name
+    dataset: str
+    fitness: MetricRef | None  # None: the table's default
+    reported: MetricRef | None
+    optimizers: dict[str, dict[str, Any]]
+    seeds: tuple[int, ...]
+    max_queries: int | None
+    sim_seconds: float | None
+    mode: str
+    workers: int
+    sim_time_per_eval: float
+    sleep_scale: float
+    max_failures: int
+    ray: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False)  # the merged config as given (for the metadata)
+
+    @property
+    def runs(self) -> list[tuple[str, int]]:
+        """Every (optimizer, seed) pair, in a stable order."""
+        return [(opt, seed) for opt in self.optimizers for seed in self.seeds]
+
+
+# ---------------------------------------------------------------------------- loading
+def load_config(
+    path: str | Path, overrides: Sequence[str] = (), cwd: str | Path | None = None
+) -> ExperimentConfig:
+    """Read ``path``, apply ``overrides`` ("dotted.key=yaml value") and validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys, not {raw!r}")
+    raw = apply_overrides(raw, overrides)
+    raw.setdefault("name", path.stem)
+    return validate(raw, base_dirs=(path.resolve().parent, Path(cwd or Path.cwd())))
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``raw`` with each "a.b.c=value" set (value parsed as YAML)."""
+    out = copy.deepcopy(dict(raw))
+    for item in overrides:
+        key, sep, text = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set seeds=20")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({err})") from None
+        parts = key.split(".")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise ConfigError(
+                    f"--set {item!r}: {where!r} is {child!r}, not a mapping, so it has no "
+                    f"key {parts[i + 1]!r}"
+                )
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+# ---------------------------------------------------------------------------- validation
+def validate(
+    raw: Mapping[str, Any], base_dirs: Sequence[Path] = (Path("."),)
+) -> ExperimentConfig:
+    """Check every key of a raw config; relative table paths resolve against ``base_dirs``."""
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"unknown config key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
+        )
+    benchmark = _choice(raw, "benchmark", BENCHMARKS, required=True)
+    name = raw.get("name") or "experiment"
+    if not isinstance(name, str) or "/" in name:
+        raise ConfigError(f"name must be a string without '/', got {name!r}")
+    dataset = raw.get("dataset", DEFAULT_DATASETS[benchmark])
+    if not isinstance(dataset, str) or not dataset:
+        raise ConfigError(f"dataset must be a dataset name (a string), got {dataset!r}")
+    mode = _choice(raw, "mode", MODES, default="tabular")
+    max_queries, sim_seconds = _budget(raw.get("budget"), mode)
+    return ExperimentConfig(
+        name=name,
+        benchmark=benchmark,
+        table=resolve_table(raw.get("table", DEFAULT_TABLES.get(benchmark)), benchmark, base_dirs),
+        dataset=dataset,
+        fitness=parse_metric(raw.get("fitness"), "fitness"),
+        reported=parse_metric(raw.get("reported"), "reported"),
+        optimizers=_optimizers(raw.get("optimizers")),
+        seeds=_seeds(raw.get("seeds", 1)),
+        max_queries=max_queries,
+        sim_seconds=sim_seconds,
+        mode=mode,
+        workers=_positive_int(raw.get("workers", 1), "workers"),
+        sim_time_per_eval=_positive_float(
+            raw.get("sim_time_per_eval", DEFAULT_SIM_TIME_PER_EVAL), "sim_time_per_eval"
+        ),
+        sleep_scale=_non_negative_float(raw.get("sleep_scale", 0.0), "sleep_scale"),
+        max_failures=_non_negative_int(raw.get("max_failures", 0), "max_failures"),
+        ray=_ray_options(raw.get("ray")),
+        raw=copy.deepcopy(dict(raw)),
+    )
+
+
+def resolve_table(value: Any, benchmark: str, base_dirs: Sequence[Path]) -> str:
+    """An embedded table name, or the absolute path of an existing file or folder."""
+    if value is None:
+        raise ConfigError(
+            f"table is required for benchmark {benchmark!r}: a .parquet table path"
+            + (" or the NAS-Bench-201 folder (e.g. ../shared/benchmarks/nb201)"
+               if benchmark == "nb201" else "")
+        )
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise ConfigError(f"table must be a path or one of {', '.join(EMBEDDED_TABLES)}, "
+                          f"got {value!r}")
+    text = str(value)
+    if text in EMBEDDED_TABLES:
+        return text
+    path = Path(text).expanduser()
+    tried = [path] if path.is_absolute() else [Path(base) / path for base in base_dirs]
+    for candidate in tried:
+        if candidate.exists():
+            return str(candidate.resolve())
+    raise ConfigError(
+        f"table {text!r} not found (looked at {', '.join(str(p) for p in tried)}); give a "
+        f".parquet table, a NAS-Bench-201 folder, or one of: {', '.join(EMBEDDED_TABLES)}"
+    )
+
+
+def parse_metric(value: Any, key: str) -> MetricRef | None:
+    """``"metric@fidelity"`` / ``"metric"`` / ``[metric, fidelity]`` -> (metric, fidelity)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str):
+        metric, fidelity = value[0], value[1]
+    elif isinstance(value, str) and value:
+        metric, at, fid = value.partition("@")
+        if at and not fid:
+            raise ConfigError(f"{key}: {value!r} has an empty fidelity after '@'")
+        fidelity = (int(fid) if fid.isdigit() else fid) if at else None
+    else:
+        raise ConfigError(
+            f"{key} must be 'metric' or 'metric@fidelity' (e.g. accuracy@200), got {value!r}"
+        )
+    if not metric or (fidelity is not None and not isinstance(fidelity, (int, str))):
+        raise ConfigError(f"{key}: bad metric reference {value!r}")
+    return metric, fidelity
+
+
+def _choice(raw: Mapping[str, Any], key: str, allowed: Sequence[str], *, default: str | None = None,
+            required: bool = False) -> str:
+    if key not in raw or raw[key] is None:
+        if required:
+            raise ConfigError(f"{key} is required; allowed: {', '.join(allowed)}")
+        return str(default)
+    value = raw[key]
+    if value not in allowed:
+        raise ConfigError(f"{key}: unknown value {value!r}; allowed: {', '.join(allowed)}")
+    return str(value)
+
+
+def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        value = {name: {} for name in value}
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(
+            f"optimizers must map optimizer names to parameters (or list names); allowed "
+            f"names: {', '.join(OPTIMIZERS)}; got {value!r}"
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for name, params in value.items():
+        if name not in OPTIMIZERS:
+            raise ConfigError(f"optimizers: unknown optimizer {name!r}; allowed: "
+                              f"{', '.join(OPTIMIZERS)}")
+        if params is None:
+            params = {}
+        if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+            raise ConfigError(f"optimizers.{name} must be a mapping of parameters, got {params!r}")
+        reserved = sorted({"seed", "max_queries", "metric", "mode", "space"} & set(params))
+        if reserved:
+            raise ConfigError(
+                f"optimizers.{name}: {', '.join(reserved)} are set by the harness (use the "
+                "seeds and budget keys)"
+            )
+        out[name] = dict(params)
+    return out
+
+
+def _seeds(value: Any) -> tuple[int, ...]:
+    if _is_int(value):
+        if value < 1:
+            raise ConfigError(f"seeds must be a count >= 1 or a list of ints, got {value!r}")
+        return tuple(range(int(value)))
+    if isinstance(value, list) and value and all(_is_int(v) and v >= 0 for v in value):
+        if len(set(value)) != len(value):
+            raise ConfigError(f"seeds: the list repeats a seed: {value!r}")
+        return tuple(int(v) for v in value)
+    raise ConfigError(
+        f"seeds must be a count n >= 1 (seeds 0..n-1) or a non-empty list of distinct ints "
+        f">= 0, got {value!r}"
+    )
+
+
+def _budget(value: Any, mode: str) -> tuple[int | None, float | None]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"budget must be a mapping with queries and/or sim_seconds, got {value!r}"
+        )
+    unknown = sorted(set(value) - set(BUDGET_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"unknown budget key(s) {', '.join(map(str, unknown))}; allowed: "
+            f"{', '.join(BUDGET_KEYS)}"
+        )
+    queries = value.get("queries")
+    seconds = value.get("sim_seconds")
+    if queries is None and seconds is None:
+        raise ConfigError("budget needs budget.queries and/or budget.sim_seconds")
+    if queries is not None:
+        queries = _positive_int(queries, "budget.queries")
+    if seconds is not None:
+        seconds = _positive_float(seconds, "budget.sim_seconds")
+        if mode != "tabular":
+            raise ConfigError(
+                "budget.sim_seconds needs mode: tabular (trial mode has no simulated clock); "
+                "use budget.queries"
+            )
+    return queries, seconds
+
+
+def _ray_options(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"ray must be a mapping of options ({', '.join(RAY_KEYS)}), got {value!r}")
+    unknown = sorted(set(value) - set(RAY_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"unknown ray option(s) {', '.join(map(str, unknown))}; allowed: {', '.join(RAY_KEYS)}"
+        )
+    out = {k: v for k, v in value.items() if v is not None}
+    if "address" in out and not isinstance(out["address"], str):
+        raise ConfigError(f"ray.address must be a string (e.g. auto), got {out['address']!r}")
+    for key in ("num_cpus", "num_gpus"):
+        if key in out:
+            out[key] = _non_negative_int(out[key], f"ray.{key}")
+    if "num_cpus" in out and out["num_cpus"] < 1:
+        raise ConfigError(f"ray.num_cpus must be >= 1, got {out['num_cpus']}")
+    if "object_store_memory" in out:
+        out["object_store_memory"] = _positive_int(out["object_store_memory"],
+                                                   "ray.object_store_memory")
+    return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if not _is_int(value) or value < 1:
+        raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _non_negative_int(value: Any, key: str) -> int:
+    if not _is_int(value) or value < 0:
+        raise ConfigError(f"{key} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def _positive_float(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ConfigError(f"{key} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _non_negative_float(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value >= 0
+    ):
+        raise ConfigError(f"{key} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def config_summary(config: ExperimentConfig) -> dict[str, Any]:
+    """The validated config as plain JSON-able data (stored in the result metadata)."""
+    return {
+        "name": config.name,
+        "benchmark": config.benchmark,
+        "table": config.table,
+        "dataset": config.dataset,
+        "fitness": None if config.fitness is None else list(config.fitness),
+        "reported": None if config.reported is None else list(config.reported),
+        "optimizers": config.optimizers,
+        "seeds": list(config.seeds),
+        "budget": {"queries": config.max_queries, "sim_seconds": config.sim_seconds},
+        "mode": config.mode,
+        "workers": config.workers,
+        "sim_time_per_eval": config.sim_time_per_eval,
+        "sleep_scale": config.sleep_scale,
+        "max_failures": config.max_failures,
+    }
