@@ -10,6 +10,7 @@ from test_tables import small_table
 
 from trainables.table import TableError
 from trainables.table_actor import (
+    NAMESPACE,
     BenchmarkTable,
     actor_name,
     get_table_actor,
@@ -65,7 +66,7 @@ def test_actor_is_shared_by_name_on_the_node(ray_session, toy_path, tmp_path):
     folder, name = os.path.split(toy_path)
     second = get_table_actor(os.path.join(folder, ".", name))
     node = ray.get_runtime_context().get_node_id()
-    named = ray.get_actor(actor_name(toy_path, node))
+    named = ray.get_actor(actor_name(toy_path, node), namespace=NAMESPACE)
 
     @ray.remote(num_cpus=0)
     def from_task(path):

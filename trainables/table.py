@@ -277,7 +277,7 @@ class Table:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
-            pq.write_table(self.to_arrow(), tmp, compression="zstd")
+            pq.write_table(self.to_arrow(), tmp, compression="none")  # fastest to load
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

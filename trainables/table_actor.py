@@ -19,6 +19,7 @@ import numpy as np
 from trainables.table import MetricRef, Table, TableError, load_table
 
 ACTOR_PREFIX = "ednag-table"
+NAMESPACE = "ednag-tables"  # fixed, so a detached actor is found again by name
 GPU_FRACTION = 0.05  # a table needs little: leave the device to the trials
 
 
@@ -84,8 +85,13 @@ def table_spec(spec: str | os.PathLike) -> str:
 
 
 def actor_name(spec: str, node_id: str) -> str:
-    """The per-node actor name of a table spec."""
-    digest = hashlib.sha1(spec.encode()).hexdigest()[:12]
+    """The per-node actor name of a table spec (a file's size and mtime are part of it, so a
+    rewritten table gets a fresh actor)."""
+    ident = spec
+    if spec != "nas-bench-graph" and os.path.exists(spec):
+        stat = os.stat(spec)
+        ident = f"{spec}|{stat.st_size}|{stat.st_mtime_ns}"
+    digest = hashlib.sha1(ident.encode()).hexdigest()[:12]
     return f"{ACTOR_PREFIX}-{digest}-{node_id[:16]}"
 
 
@@ -125,6 +131,7 @@ def get_table_actor(
     remote = ray.remote(BenchmarkTable)
     return remote.options(
         name=actor_name(spec, node_id),
+        namespace=NAMESPACE,
         get_if_exists=True,
         lifetime="detached",  # outlives the trial that happened to create it
         num_cpus=0,
@@ -135,13 +142,13 @@ def get_table_actor(
 
 
 def release_table_actors() -> int:
-    """Kill every table actor of this Ray namespace; returns how many were killed."""
+    """Kill every table actor in the cluster; returns how many were killed."""
     import ray
 
     killed = 0
-    for name in ray.util.list_named_actors():
-        if isinstance(name, str) and name.startswith(ACTOR_PREFIX + "-"):
-            ray.kill(ray.get_actor(name))
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        if entry["namespace"] == NAMESPACE and entry["name"].startswith(ACTOR_PREFIX + "-"):
+            ray.kill(ray.get_actor(entry["name"], namespace=NAMESPACE))
             killed += 1
     return killed
 
