@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def print_table(analysis: Analysis, console: Console | None = None) -> None:
     out.print(rich_table(analysis.summary_cells(),
                          title=f"{analysis.title}: {analysis.metric_label} at query budgets"))
     for note in analysis.notes:
-        out.print(f"  - {note}", highlight=False, soft_wrap=False)
+        text = textwrap.fill(note, width=max(out.width - 2, 40), initial_indent="  - ",
+                             subsequent_indent="    ")
+        out.print(text, highlight=False, markup=False)
 
 
 def print_summary(
@@ -51,7 +54,8 @@ def report_command(args: argparse.Namespace) -> int:
     try:
         results = load_results(args.results)
         analysis = analyse(results, args.budgets, stat="mean" if args.mean else "median")
-        out = Path(args.out) if args.out else Path(args.results[0]) / "report"
+        first = Path(args.results[0])
+        out = Path(args.out) if args.out else (first.parent if first.is_file() else first) / "report"
         console = Console(width=140)
         print_table(analysis, console)
         written = write_report(analysis, out)

@@ -70,14 +70,15 @@ def anytime_figure(
         x = part["x"].to_numpy()
         seeds = int(part["n"].max()) if len(part) else 0
         label = f"{name} (n={seeds})"
-        left.plot(x, part["center"], color=colour, lw=2, label=label)
-        left.fill_between(x, part["low"], part["high"], color=colour, alpha=0.18, lw=0)
+        left.plot(x, part["center"], color=colour, lw=2, label=label, drawstyle="steps-post")
+        left.fill_between(x, part["low"], part["high"], color=colour, alpha=0.18, lw=0,
+                          step="post")
         r_center, r_low, r_high = (
             np.maximum(part[c].to_numpy(dtype=float), floor)
             for c in ("regret_center", "regret_low", "regret_high")
         )
-        right.plot(x, r_center, color=colour, lw=2, label=label)
-        right.fill_between(x, r_low, r_high, color=colour, alpha=0.18, lw=0)
+        right.plot(x, r_center, color=colour, lw=2, label=label, drawstyle="steps-post")
+        right.fill_between(x, r_low, r_high, color=colour, alpha=0.18, lw=0, step="post")
     left.axhline(optimum.value, color="black", ls="--", lw=1,
                  label=f"optimum {optimum.value:g}" + (" (best seen)" if
                                                        optimum.source == "best seen" else ""))

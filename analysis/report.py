@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from analysis import diagnostics, figures, tables, text
+from analysis import diagnostics, tables, text
 from analysis.curves import STATS, anytime_curves
 from analysis.errors import ResultsError
 from analysis.load import ResultSet
@@ -82,11 +81,12 @@ def analyse(
             "the optimizers were not run on the same seeds: pairs with different seed sets are "
             "compared with the unpaired Mann-Whitney U test"
         )
-    notes.append(
-        "p-values: two-sided Wilcoxon signed-rank test over paired seeds (W) when two "
-        "optimizers share their seeds, else Mann-Whitney U (MWU); p_holm in the test table is "
-        "Holm-adjusted over the pairs of one budget"
-    )
+    if len(seed_sets) > 1:
+        notes.append(
+            "p-values: two-sided Wilcoxon signed-rank test over paired seeds (W) when two "
+            "optimizers share their seeds, else Mann-Whitney U (MWU); p_holm in the test table "
+            "is Holm-adjusted over the pairs of one budget"
+        )
     curves: dict[str, pd.DataFrame] = {}
     if with_curves:
         curves["queries"] = anytime_curves(results, opt, "queries", stat)
@@ -113,6 +113,7 @@ def analyse(
 
 def write_report(analysis: Analysis, out: str | Path) -> list[Path]:
     """The report folder: CSV and Markdown tables, PNG and SVG figures, ``report.html``."""
+    from analysis import figures  # matplotlib only when figures are drawn
     from analysis.html_report import render_html
 
     out = Path(out)
@@ -148,7 +149,7 @@ def write_report(analysis: Analysis, out: str | Path) -> list[Path]:
             curve, analysis.optimum, analysis.metric_label,
             f"{analysis.title}: best-so-far against {figures.AXIS_LABELS[axis]}", colour_of,
         )
-        figs[f"anytime_{axis}"] = (f"Anytime curves against {axis}",
+        figs[f"anytime_{axis}"] = (f"Anytime curves against {figures.AXIS_LABELS[axis]}",
                                   figures.save(fig, out / f"anytime_{axis}"))
     fig = figures.budget_figure(analysis.per_seed, analysis.metric_label,
                                 f"{analysis.title}: per-seed results at each budget",
@@ -177,13 +178,6 @@ def _markdown(analysis: Analysis, cells: pd.DataFrame) -> str:
         "\n## Pairwise tests\n",
         text.to_markdown(tests) if len(tests) else "(fewer than two optimizers)\n",
         "\n## Notes\n",
-        *[f"- {note}\n" for note in analysis.notes],
+        "".join(f"- {note}\n" for note in analysis.notes),
     ]
     return "\n".join(parts)
-
-
-def numeric_summary(analysis: Analysis) -> dict[str, float]:
-    """A few headline numbers (used by the benchmark script)."""
-    last = analysis.table[analysis.table["budget"] == max(analysis.budgets)]
-    return {f"mean@{max(analysis.budgets)}[{r.optimizer}]": float(r.mean)
-            for r in last.itertuples(index=False) if np.isfinite(r.mean)}
