@@ -65,12 +65,15 @@ class NB201Space(SearchSpace):
         return tuple(choices)
 
     def isomorphism_key(self, choices: Choices) -> str:
-        """Canonical form of the function the cell computes.
+        """Canonical form of the computation graph of the cell (for analysis, not budgets).
 
         Each node is the sum of ``op(input)`` over its incoming edges; ``none`` drops an edge,
-        ``skip_connect`` is the identity, a node with no live input is zero and every op of
-        zero is zero. Sums are order-free, so a node is the sorted multiset of its terms.
-        Two cells with equal keys compute the same function for any weights of the ops.
+        ``skip_connect`` is the identity, sums are order-free (a node is the sorted multiset of
+        its terms), and a branch fed only by a zero tensor is pruned as dead. That last rule
+        is the usual convention of NB201 de-duplication; it ignores the constant a BatchNorm
+        bias could add to a dead branch, so two cells with equal keys compute the same graph
+        of live operations, not necessarily bit-identical functions. Queries are counted by
+        :meth:`key` (the arch string), never by this key.
         """
         return _isomorphism_key(self.check(choices))
 
