@@ -67,8 +67,12 @@ def incumbent_trace(results: ResultSet, optimum: Optimum, axis: str = "queries")
     keep = fresh & ~np.isnan(x_all)
     run = frame["run"].to_numpy()[keep]
     x = x_all[keep]
-    eval_index = frame["eval_index"].to_numpy()[keep]
-    order = np.lexsort((eval_index, x, run))
+    # rows come sorted by run and eval_index; re-sort only if x is not already in that order
+    same_run = run[1:] == run[:-1]
+    if np.any(run[1:] < run[:-1]) or np.any(same_run & (x[1:] < x[:-1])):
+        order = np.lexsort((frame["eval_index"].to_numpy()[keep], x, run))
+    else:
+        order = slice(None)
     run, x = run[order], x[order]
     fitness = frame["fitness"].to_numpy(dtype=float)[keep][order]
     reported = frame["reported"].to_numpy(dtype=float)[keep][order]
@@ -134,6 +138,25 @@ def default_grid(trace: Trace, points: int = 400) -> np.ndarray:
     return np.unique(np.r_[np.geomspace(low, top, points), np.linspace(low, top, points)])
 
 
+def nan_quantiles(matrix: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """Quantiles over axis 0 ignoring NaN, linear interpolation as ``np.nanpercentile``
+    (vectorised: numpy's nan version loops over the columns in Python)."""
+    ordered = np.sort(matrix, axis=0)  # NaN sort last
+    n = np.sum(~np.isnan(matrix), axis=0)
+    cols = np.arange(matrix.shape[1])
+    out = np.full((len(qs), matrix.shape[1]), np.nan)
+    has = n > 0
+    for i, q in enumerate(qs):
+        pos = q * np.maximum(n - 1, 0)
+        below = np.floor(pos).astype(int)
+        above = np.minimum(below + 1, np.maximum(n - 1, 0))
+        frac = pos - below
+        lo = ordered[below, cols]
+        hi = ordered[above, cols]
+        out[i] = np.where(has, lo + (hi - lo) * frac, np.nan)
+    return out
+
+
 def aggregate(matrix: np.ndarray, stat: str = "median") -> tuple[np.ndarray, ...]:
     """(center, low, high, n) over the seeds (rows) at each grid point (columns)."""
     if stat not in STATS:
@@ -145,7 +168,7 @@ def aggregate(matrix: np.ndarray, stat: str = "median") -> tuple[np.ndarray, ...
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN grid points
         if stat == "median":
-            low, center, high = np.nanpercentile(matrix, [25, 50, 75], axis=0)
+            low, center, high = nan_quantiles(matrix, (0.25, 0.5, 0.75))
         else:
             center = np.nanmean(matrix, axis=0)
             sem = np.nanstd(matrix, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
@@ -160,10 +183,13 @@ def anytime_curves(
     axis: str = "queries",
     stat: str = "median",
     grid: np.ndarray | None = None,
+    trace: Trace | None = None,
 ) -> pd.DataFrame:
     """Long table of the curves: ``optimizer, x, center, low, high, n`` for the reported
-    metric, plus ``regret_center, regret_low, regret_high`` (optimum minus the metric)."""
-    trace = incumbent_trace(results, optimum, axis)
+    metric, plus ``regret_center, regret_low, regret_high`` (optimum minus the metric).
+    ``trace`` reuses an :func:`incumbent_trace` along the same axis."""
+    if trace is None or trace.axis != axis:
+        trace = incumbent_trace(results, optimum, axis)
     grid = default_grid(trace) if grid is None else np.asarray(grid, dtype=float)
     matrix = sample(trace, grid)
     parts = []

@@ -201,9 +201,14 @@ def results_from_frame(frame: pd.DataFrame, config: dict[str, Any] | None = None
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise ResultsError(f"result rows lack columns {', '.join(missing)}")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if "source" not in table.column_names:
-        table = table.append_column("source", pa.array(["results"] * table.num_rows))
+    extra = [c for c in frame.columns if c.startswith(EXTRA_METRIC_PREFIX)]
+    schema = pa.schema([*RESULT_SCHEMA, *(pa.field(c, pa.float64()) for c in extra)])
+    try:
+        table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
+        raise ResultsError(f"result rows do not fit the result schema: {exc}") from exc
+    source = frame["source"].astype(str) if "source" in frame.columns else ["results"] * len(frame)
+    table = table.append_column("source", pa.array(list(source), pa.string()))
     return _assemble(table, {"results": dict(config or {})}, ())
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import diagnostics, tables, text
-from analysis.curves import STATS, anytime_curves
+from analysis.curves import STATS, anytime_curves, incumbent_trace
 from analysis.errors import ResultsError
 from analysis.load import ResultSet
 from analysis.optimum import Optimum, reported_label, resolve_optimum
@@ -60,7 +60,8 @@ def analyse(
     kept, note = tables.reached_budgets(runs, tables.parse_budgets(budgets))
     if note:
         notes.append(note)
-    per_seed = tables.per_seed_values(results, opt, kept)
+    query_trace = incumbent_trace(results, opt, "queries")
+    per_seed = tables.per_seed_values(results, opt, kept, query_trace)
     table = tables.budget_table(per_seed)
     tests = tables.budget_tests(per_seed)
     short = runs[runs["queries"] < max(kept)]
@@ -89,7 +90,7 @@ def analyse(
         )
     curves: dict[str, pd.DataFrame] = {}
     if with_curves:
-        curves["queries"] = anytime_curves(results, opt, "queries", stat)
+        curves["queries"] = anytime_curves(results, opt, "queries", stat, trace=query_trace)
         if results.frame["sim_time_s"].notna().any():
             curves["time"] = anytime_curves(results, opt, "time", stat)
         else:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.curves import incumbent_trace, sample
+from analysis.curves import Trace, incumbent_trace, sample
 from analysis.errors import ResultsError
 from analysis.load import ResultSet
 from analysis.optimum import Optimum
@@ -85,11 +85,13 @@ def reached_budgets(runs: pd.DataFrame, budgets: Sequence[int]) -> tuple[list[in
 
 
 def per_seed_values(
-    results: ResultSet, optimum: Optimum, budgets: Sequence[int]
+    results: ResultSet, optimum: Optimum, budgets: Sequence[int], trace: Trace | None = None
 ) -> pd.DataFrame:
     """One row per run and budget: ``value`` (incumbent's reported metric), ``found``,
-    ``first_hit`` (queries until the incumbent is the optimum), ``queried`` and ``short``."""
-    trace = incumbent_trace(results, optimum, "queries")
+    ``first_hit`` (queries until the incumbent is the optimum), ``queried`` and ``short``.
+    ``trace`` reuses an :func:`incumbent_trace` along queries."""
+    if trace is None or trace.axis != "queries":
+        trace = incumbent_trace(results, optimum, "queries")
     grid = np.asarray(budgets, dtype=float)
     value = sample(trace, grid)
     found = sample(trace, grid, trace.best_is_optimum) == 1.0
@@ -109,7 +111,7 @@ def per_seed_values(
     return pd.concat(rows, ignore_index=True)
 
 
-def _first_x(trace, flags: np.ndarray) -> np.ndarray:
+def _first_x(trace: Trace, flags: np.ndarray) -> np.ndarray:
     """Per run: the first ``x`` where ``flags`` holds (NaN if never)."""
     out = np.full(len(trace.runs), np.nan)
     for r in range(len(trace.runs)):

@@ -29,7 +29,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 def main() -> None:
     import pandas as pd
 
-    from analysis.curves import anytime_curves
+    from analysis.curves import anytime_curves, incumbent_trace
     from analysis.diagnostics import generation_stats
     from analysis.load import load_results
     from analysis.optimum import resolve_optimum
@@ -62,10 +62,11 @@ def main() -> None:
         optimum = resolve_optimum(results)
         budgets = [50, 100, 200, 500, 1000]
         run_summary(results)
-        per_seed = per_seed_values(results, optimum, budgets)
+        trace = incumbent_trace(results, optimum, "queries")
+        per_seed = per_seed_values(results, optimum, budgets, trace)
         table = budget_table(per_seed)
         budget_tests(per_seed)
-        curves_q = anytime_curves(results, optimum, "queries")
+        curves_q = anytime_curves(results, optimum, "queries", trace=trace)
         curves_t = anytime_curves(results, optimum, "time")
         compute_s = time.perf_counter() - t0
 

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as sps
 
 from analysis.cli import print_summary
-from analysis.curves import anytime_curves, incumbent_trace, sample
+from analysis.curves import anytime_curves, incumbent_trace, nan_quantiles, sample
 from analysis.diagnostics import generation_stats
 from analysis.errors import ResultsError
 from analysis.load import load_results, results_from_frame
@@ -334,3 +334,23 @@ def test_real_optimizers_agree_with_a_direct_computation(tmp_path):
         assert row["mean"] == pytest.approx(np.mean(bests)), (budget, name)
     assert len(analysis.generations) > 0 and analysis.generations["mean_hamming"].notna().all()
     assert set(analysis.curves) == {"queries", "time"}
+
+
+def test_time_curve_orders_by_completion_time():
+    """With parallel workers sim_time_s need not grow with eval_index: sort by time."""
+    frame = _run("A", 0, [(0, 1.0, 50.0, False), (1, 2.0, 60.0, False), (2, 3.0, 70.0, False)])
+    frame["sim_time_s"] = [30.0, 10.0, 20.0]
+    results = results_from_frame(frame, CONFIG)
+    trace = incumbent_trace(results, resolve_optimum(results), "time")
+    assert trace.x.tolist() == [10.0, 20.0, 30.0]
+    assert trace.best_reported.tolist() == [60.0, 70.0, 70.0]
+
+
+def test_nan_quantiles_match_numpy():
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(7, 40))
+    matrix[rng.random(matrix.shape) < 0.3] = NAN
+    matrix[:, 0] = NAN
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanpercentile(matrix, [25, 50, 75], axis=0)
+    assert np.allclose(nan_quantiles(matrix, (0.25, 0.5, 0.75)), expected, equal_nan=True)
