@@ -344,7 +344,18 @@ def _non_negative_int(value: Any, key: str) -> int:
     return int(value)
 
 
+def _number(value: Any) -> Any:
+    """YAML 1.1 reads ``1e4`` as a string: accept numeric strings for float keys."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _positive_float(value: Any, key: str) -> float:
+    value = _number(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(value) and value > 0
     ):
@@ -353,6 +364,7 @@ def _positive_float(value: Any, key: str) -> float:
 
 
 def _non_negative_float(value: Any, key: str) -> float:
+    value = _number(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(value) and value >= 0
     ):

@@ -1,0 +1,241 @@
+"""Trial mode: one Tune trial per architecture, the searcher as Tune's ``search_alg``.
+
+Per (optimizer, seed) one ``Tuner`` runs :func:`lookup_trainable` (reads the fitness, reported
+and time metrics of its architecture from the ``BenchmarkTable`` actor, optionally sleeps
+``sleep_scale`` x the training time to emulate training) with ``max_concurrent_trials =
+workers``, ``reuse_actors=True`` and a ``FailureConfig``. The driver-side
+:class:`TrialRowsCallback` turns every trial result (and error) into a row, adds the searcher's
+free repeats (``drain_repeats()``), and writes Parquet parts as rows arrive.
+
+``--resume`` uses ``Tuner.restore``. Tune saves the searcher's and this callback's state in one
+experiment checkpoint; on restore the callback deletes the parts written after that checkpoint,
+whose trials Tune and the restored searcher then redo.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from ray import tune
+
+from trainables.tabular import TIME_COLUMN, RunSettings
+
+FLUSH_ROWS = 200
+FLUSH_SECONDS = 2.0
+
+
+def lookup_trainable(config: dict[str, Any], run: dict[str, Any]) -> None:
+    """Tune function trainable: the table's metrics for ``config["arch"]``."""
+    import ray
+
+    from ednag.spaces import make_space
+    from trainables.table_actor import get_table_actor
+
+    settings = RunSettings.from_dict(run)
+    space = make_space(settings.benchmark, settings.dataset)
+    key = space.key(space.from_native(config["arch"]))
+    actor = get_table_actor(settings.table)
+    values = ray.get(actor.query.remote([key], settings.dataset, settings.metrics()))[0]
+    train_time = float(values[2]) if settings.time is not None else None
+    sleep_scale = float(settings.extra.get("sleep_scale", 0.0))
+    if sleep_scale > 0:
+        cost = train_time if train_time is not None and math.isfinite(train_time) else (
+            settings.sim_time_per_eval)
+        time.sleep(sleep_scale * cost)
+    tune.report({"fitness": float(values[0]), "reported": float(values[1]),
+                 "train_time_s": train_time, "arch_key": key})
+
+
+class TrialRowsCallback(tune.Callback):
+    """Driver side: one row per finished trial (and per free repeat) of one run."""
+
+    def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any) -> None:
+        self.writer = writer
+        self.settings = settings
+        self.searcher = searcher
+        self.progress = progress
+        self._eval_index = 0
+        self._seen: dict[str, tuple[float, float | None]] = {}  # key -> (reported, time)
+        self._best: float | None = None
+        self._parts: list[str] = []
+        self._buffer: list[dict[str, Any]] = []
+        self._last_flush = time.monotonic()
+        self._wall_offset = 0.0
+        self._start = time.monotonic()
+        self._last_generation: int | None = None
+        self._space: Any = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def space(self) -> Any:
+        if self._space is None:
+            from ednag.spaces import make_space
+
+            self._space = make_space(self.settings.benchmark, self.settings.dataset)
+        return self._space
+
+    def _row(self, arch: str, key: str, fitness: float, reported: float, train_time: float | None,
+             repeat: bool, generation: int | None, status: str) -> None:
+        s = self.settings
+        row = {
+            "benchmark": s.benchmark, "dataset": s.dataset, "optimizer": s.optimizer,
+            "seed": int(s.seed), "eval_index": self._eval_index, "query_index": len(self._seen),
+            "arch": arch, "arch_key": key, "fitness": fitness, "reported": reported,
+            "repeat": repeat, "generation": generation, "status": status, "sim_time_s": None,
+            "wall_time_s": self._wall_offset + time.monotonic() - self._start,
+        }
+        if s.time is not None:
+            row[TIME_COLUMN] = train_time
+        self._eval_index += 1
+        self._buffer.append(row)
+
+    def _evaluated(self, trial: Any, result: dict[str, Any] | None, status: str) -> None:
+        arch = str(trial.config.get("arch"))
+        generation = trial.config.get("generation")
+        self._last_generation = generation
+        result = result or {}
+        key = result.get("arch_key") or self.space.key(self.space.from_native(arch))
+        fitness = _float(result.get("fitness"))
+        reported = _float(result.get("reported"))
+        train_time = result.get("train_time_s")
+        self._seen[key] = (reported, train_time)
+        if status == "ok" and math.isfinite(fitness) and (self._best is None or
+                                                          fitness > self._best):
+            self._best = fitness
+        self._row(arch, key, fitness, reported, train_time, False, generation,
+                  status if math.isfinite(fitness) else "error")
+        self.progress.update(self.settings.optimizer, self.settings.seed, len(self._seen),
+                             self._best)
+
+    def _drain(self) -> None:
+        drain = getattr(self.searcher, "drain_repeats", None)
+        if drain is None:
+            return
+        for arch, fitness in drain():
+            key = self.space.key(self.space.from_native(arch))
+            reported, train_time = self._seen.get(key, (math.nan, None))
+            self._row(arch, key, float(fitness), reported, train_time, True,
+                      self._last_generation, "ok")
+
+    def flush(self) -> None:
+        """Write buffered rows as one part."""
+        self._drain()
+        if self._buffer:
+            path = self.writer.write_rows(self.settings.optimizer, self.settings.seed,
+                                          self._buffer)
+            self._parts.append(path.name)
+            self._buffer = []
+        self._last_flush = time.monotonic()
+
+    # ------------------------------------------------------------------ Tune hooks
+    def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ARG002
+        self._evaluated(trial, result, "ok")
+        self._drain()
+        if len(self._buffer) >= FLUSH_ROWS or time.monotonic() - self._last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def on_trial_error(self, iteration, trials, trial, **info):  # noqa: ARG002
+        self._evaluated(trial, None, "error")
+
+    def on_step_end(self, iteration, trials, **info):  # noqa: ARG002
+        self._drain()
+
+    def on_experiment_end(self, trials, **info):  # noqa: ARG002
+        self.flush()
+        self.progress.finish(self.settings.optimizer, self.settings.seed, len(self._seen),
+                             self._best)
+
+    # ------------------------------------------------------------------ checkpointing
+    def get_state(self) -> dict[str, Any]:
+        """Saved with the searcher's state in Tune's experiment checkpoint."""
+        self.flush()
+        return {
+            "eval_index": self._eval_index, "seen": dict(self._seen), "best": self._best,
+            "parts": list(self._parts), "last_generation": self._last_generation,
+            "wall": self._wall_offset + time.monotonic() - self._start,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Back to the checkpoint: drop the parts written after it (Tune redoes those trials)."""
+        self._eval_index = state["eval_index"]
+        self._seen = dict(state["seen"])
+        self._best = state["best"]
+        self._parts = list(state["parts"])
+        self._last_generation = state["last_generation"]
+        self._wall_offset = state["wall"]
+        self._start = time.monotonic()
+        self._buffer = []
+        self.writer.clear_run(self.settings.optimizer, self.settings.seed, keep=self._parts)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_space"] = None
+        return state
+
+
+def _float(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def _trial_dirname(trial: Any) -> str:
+    return trial.trial_id
+
+
+def run_trials(
+    todo: list[RunSettings], writer: Any, progress: Any, storage: Path, num_cpus: int,
+    resume: bool = False,
+) -> list[str]:
+    """One ``Tuner`` per (optimizer, seed); returns error messages of failed runs."""
+    from searchers.registry import make_searcher
+
+    errors: list[str] = []
+    quiet = logging.getLogger("ray.tune.analysis.experiment_analysis")
+    for s in todo:
+        path = storage / f"trial-{s.optimizer}-seed{s.seed}"
+        cpus = min(1.0, num_cpus / max(1, s.workers))
+        trainable = tune.with_resources(
+            tune.with_parameters(lookup_trainable, run=s.to_dict()), {"cpu": cpus})
+        if resume and tune.Tuner.can_restore(str(path)):
+            progress.note(f"{s.optimizer} seed {s.seed}: resuming from {path}")
+            tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            writer.clear_run(s.optimizer, s.seed)
+            from ednag.spaces import make_space
+
+            space = make_space(s.benchmark, s.dataset)
+            searcher = make_searcher(s.optimizer, space, seed=s.seed, max_queries=s.max_queries,
+                                     metric="fitness", mode="max", **s.params)
+            callback = TrialRowsCallback(writer, s, searcher, progress)
+            tuner = tune.Tuner(
+                trainable,
+                tune_config=tune.TuneConfig(
+                    search_alg=searcher, num_samples=-1, max_concurrent_trials=s.workers,
+                    reuse_actors=True, trial_dirname_creator=_trial_dirname,
+                ),
+                run_config=tune.RunConfig(
+                    name=path.name, storage_path=str(storage), callbacks=[callback], verbose=0,
+                    failure_config=tune.FailureConfig(
+                        max_failures=int(s.extra.get("max_failures", 0))),
+                ),
+            )
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            tuner.fit()
+        except Exception as err:  # noqa: BLE001 - reported per run, the others go on
+            errors.append(f"{s.optimizer} seed {s.seed}: {err}")
+            continue
+        finally:
+            quiet.setLevel(level)
+        writer.mark_done(s.optimizer, s.seed, {"mode": "trial"})
+    return errors
