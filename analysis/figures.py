@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from analysis.diagnostics import DIAGNOSTIC_METRICS
 from analysis.optimum import OPTIMUM_TOLERANCE, Optimum
@@ -38,9 +38,18 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _plain_log_x(ax) -> None:
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+def _plain_log(axis, span: tuple[float, float]) -> None:
+    """Plain numbers (1, 10, 200) on a log axis; minor ticks labelled only over < 2 decades."""
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(plain)
+    lo, hi = span
+    few_decades = lo > 0 and np.isfinite(hi) and hi / lo < 100
+    axis.set_minor_formatter(plain if few_decades else NullFormatter())
+
+
+def _span(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values) & (values > 0)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (1.0, 1.0)
 
 
 def regret_floor(curves: pd.DataFrame) -> float:
@@ -84,14 +93,18 @@ def anytime_figure(
                                                        optimum.source == "best seen" else ""))
     pct = "(%)" in metric_label
     unit = "percentage points" if pct else metric_label.split(" (")[0]
+    x_span = _span(curves["x"].to_numpy(dtype=float))
     for ax in (left, right):
-        _plain_log_x(ax)
+        ax.set_xscale("log")
+        _plain_log(ax.xaxis, x_span)
         ax.set_xlabel(AXIS_LABELS[axis] + ", log scale")
         ax.grid(True, which="major", alpha=0.3)
     left.set_ylabel(f"{metric_label} of best-by-fitness architecture")
     left.set_title(f"{stat} over seeds, band = {band}", fontsize=10)
     _zoom_to_late_values(left, curves)
     right.set_yscale("log")
+    regrets = curves[["regret_low", "regret_high"]].to_numpy(dtype=float).ravel()
+    _plain_log(right.yaxis, _span(np.maximum(regrets, floor)))
     right.set_ylabel(f"regret to optimum ({unit}, log scale)")
     right.set_title(f"regret; 0 is drawn at {floor:.2g}", fontsize=10)
     left.legend(loc="best", fontsize=9)
