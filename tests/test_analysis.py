@@ -354,3 +354,21 @@ def test_nan_quantiles_match_numpy():
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         expected = np.nanpercentile(matrix, [25, 50, 75], axis=0)
     assert np.allclose(nan_quantiles(matrix, (0.25, 0.5, 0.75)), expected, equal_nan=True)
+
+
+def test_reads_what_the_harness_results_writer_writes(tmp_path):
+    """The harness' writer drops the optimizer column into the folder name and splits runs
+    into parts; the config carries the optimum as {"value", "arch", "metric", ...}."""
+    writer_module = pytest.importorskip("trainables.results_writer")
+    config = {"reported": ["test_accuracy", 200],
+              "optimum": {"value": OPTIMUM, "arch": ARCH[4], "metric": "test_accuracy"}}
+    writer = writer_module.ResultsWriter(tmp_path, config)
+    for (name, seed), part in hand_frame().groupby(["optimizer", "seed"]):
+        rows = part.astype(object).where(part.notna(), None).to_dict("records")
+        writer.write_rows(name, int(seed), rows[:3])
+        writer.write_rows(name, int(seed), rows[3:])
+    analysis = analyse(load_results(tmp_path), [6], with_curves=False)
+    assert analysis.optimum == Optimum(OPTIMUM, ARCH[4], "run config")
+    assert analysis.metric_label == "test accuracy (%)"
+    a6 = analysis.table.set_index("optimizer").loc["A"]
+    assert a6["mean"] == pytest.approx((80 + 65 + 58) / 3) and a6["found"] == 1
