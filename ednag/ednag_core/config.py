@@ -96,6 +96,11 @@ class EDNAGConfig:
     normalise_init: bool = False
     #: best members carried into a restarted diffusion (0 = fresh noise only)
     restart_elites: int = 0
+    #: noisiest steps skipped at the start of each diffusion (it begins at step ``skip_steps``)
+    skip_steps: int = 0
+    #: best evaluated architectures (distinct, clean encodings) added to the estimator's
+    #: candidate clean points (0 = the population only, as in the paper)
+    archive_size: int = 0
 
     def __post_init__(self) -> None:
         _one_of("encoding", self.encoding, ENCODINGS)
@@ -107,6 +112,13 @@ class EDNAGConfig:
         _int_at_least("num_steps", self.num_steps, 2)
         _int_at_least("population_size", self.population_size, 2)
         _int_at_least("restart_elites", self.restart_elites, 0)
+        _int_at_least("archive_size", self.archive_size, 0)
+        _int_at_least("skip_steps", self.skip_steps, 0)
+        if isinstance(self.num_steps, int) and self.skip_steps > self.num_steps - 2:
+            raise ValueError(
+                f"skip_steps must be in [0, num_steps - 2 = {self.num_steps - 2}], "
+                f"got {self.skip_steps}"
+            )
         for name in ("temperature", "exponent", "rescale_factor", "mutation_eta"):
             _positive(name, getattr(self, name))
         if self.mutation_eta_last is not None:
@@ -180,10 +192,26 @@ PAPER = EDNAGConfig(
     selection_fitness="sharpened",
     normalise_init=False,
     restart_elites=0,
+    skip_steps=0,
+    archive_size=0,
 )
 
 #: budget-aware settings for 100-500 distinct queries (measured in docs/ednag.md)
-DEFAULT = PAPER.replace(encoding="onehot")
+DEFAULT = PAPER.replace(
+    encoding="onehot",
+    num_steps=8,
+    skip_steps=2,
+    population_size=8,
+    sharpening="spread",
+    temperature=0.005,
+    mutation_mode="gene",
+    mutation_rate=1.0,
+    gene_rate=0.05,
+    mutation_eta=1.0,
+    mutation_eta_last=None,
+    restart_elites=2,
+    archive_size=5,
+)
 
 PRESETS: dict[str, EDNAGConfig] = {"paper": PAPER, "default": DEFAULT}
 

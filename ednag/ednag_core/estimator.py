@@ -26,21 +26,41 @@ def kernel(x: np.ndarray, alpha: float) -> np.ndarray:
 
     ``1 - alpha`` is floored at 1e-12, so ``alpha = 1`` gives a (numerically) hard kernel.
     """
+    return kernel_between(x, x, alpha)
+
+
+def kernel_between(x: np.ndarray, ref: np.ndarray, alpha: float) -> np.ndarray:
+    """``k_ij = exp(-||x_i - sqrt(alpha) ref_j||^2 / (2 (1 - alpha)))`` (shape (P, R))."""
     x = np.asarray(x, dtype=np.float64)
-    y = np.sqrt(alpha) * x
+    y = np.sqrt(alpha) * np.asarray(ref, dtype=np.float64)
     sq = (x * x).sum(1)[:, None] - 2.0 * x @ y.T + (y * y).sum(1)[None, :]
     np.maximum(sq, 0.0, out=sq)
     return np.exp(-sq / (2.0 * max(1.0 - alpha, 1e-12)))
 
 
 def estimate_x0(
-    x: np.ndarray, g: np.ndarray, alpha: float, eps: float = DEFAULT_EPS
+    x: np.ndarray,
+    g: np.ndarray,
+    alpha: float,
+    eps: float = DEFAULT_EPS,
+    ref: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The x0 estimate of every member of population ``x`` (P, d) with weights ``g`` (P,)."""
+    """The x0 estimate of every member of population ``x`` (P, d).
+
+    The candidate clean points are the population itself (``ref=None``, the paper) or the
+    rows of ``ref`` (R, d), e.g. the population plus an archive of elites; ``g`` holds one
+    weight per candidate point.
+    """
     x = np.asarray(x, dtype=np.float64)
+    points = x if ref is None else np.asarray(ref, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
-    if x.ndim != 2 or g.shape != (x.shape[0],):
-        raise ValueError(f"estimate_x0: x must be (P, d) and g (P,), got {x.shape} and {g.shape}")
+    if x.ndim != 2 or points.ndim != 2 or points.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"estimate_x0: x must be (P, d) and ref (R, d), got {x.shape} and {points.shape}"
+        )
+    if g.shape != (points.shape[0],):
+        raise ValueError(f"estimate_x0: g must have one weight per point, got {g.shape}")
     density = 1.0 / x.shape[0]
-    w = (g[None, :] + eps) * (kernel(x, alpha) + eps) / (density + eps)
-    return (w @ x) / (w.sum(1, keepdims=True) + eps)
+    k = kernel(x, alpha) if ref is None else kernel_between(x, points, alpha)
+    w = (g[None, :] + eps) * (k + eps) / (density + eps)
+    return (w @ points) / (w.sum(1, keepdims=True) + eps)

@@ -81,9 +81,11 @@ class EDNAG(Optimizer):
         self._batch_is_init = True
         self._waiting: set[str] = set()
         #: index of the next denoising step in the current diffusion, and diffusions started
-        self.step_index = 0
+        self.step_index = self.config.skip_steps
         self.restarts = 0
         self._needs_init = True
+        #: the best evaluated architectures, ``(fitness, choices)``, best first
+        self.archive: list[tuple[float, Choices]] = []
         #: per-generation statistics: generation, restart, step, best, mean, valid, unique, new
         self.history: list[dict[str, float]] = []
 
@@ -102,8 +104,9 @@ class EDNAG(Optimizer):
         return self._random_unseen()
 
     def _observe(self, results: list[tuple[Choices, float]]) -> None:
-        for choices, _ in results:
+        for choices, fitness in results:
             self._waiting.discard(self.space.key(choices))
+            self._update_archive(choices, fitness)
         if not self._waiting and self._batch is not None:
             self._complete_batch()
 
@@ -126,6 +129,10 @@ class EDNAG(Optimizer):
         """One predictor (estimator + DDIM) and corrector (mutation) step."""
         cfg = self.config
         alpha, alpha_prev = step_alphas(cfg.num_steps, self.step_index)
+        ref = None
+        if self.archive:
+            ref = np.vstack([x, self._archive_points()])
+            fitness = np.concatenate([fitness, [f for f, _ in self.archive]])
         weights = fitness_to_weights(
             floor_failures(fitness),
             mapping=cfg.mapping,
@@ -135,7 +142,7 @@ class EDNAG(Optimizer):
             offset=cfg.energy_offset,
             rescale_factor=cfg.rescale_factor,
         )
-        x0 = estimate_x0(x, weights, alpha, cfg.eps)
+        x0 = estimate_x0(x, weights, alpha, cfg.eps, ref)
         noise = self.rng.standard_normal(x.shape)
         x = row_normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
         last = self.step_index == cfg.num_steps - 2
@@ -143,6 +150,20 @@ class EDNAG(Optimizer):
         return mutate_population(
             x, self.rng, cfg.mutation_rate, eta_m, cfg.mutation_mode, cfg.gene_rate
         )
+
+    def _update_archive(self, choices: Choices, fitness: float) -> None:
+        size = self.config.archive_size
+        if size == 0 or fitness <= WORST_FITNESS / 2:
+            return
+        if len(self.archive) == size and fitness <= self.archive[-1][0]:
+            return
+        pos = next((i for i, (f, _) in enumerate(self.archive) if fitness > f), len(self.archive))
+        self.archive.insert(pos, (float(fitness), choices))
+        del self.archive[size:]
+
+    def _archive_points(self) -> np.ndarray:
+        mats = [self.encoding.encode(c).reshape(-1) for _, c in self.archive]
+        return row_normalise(np.asarray(mats, dtype=np.float64))
 
     def _new_members(self, remaining: int | None) -> list[Choices]:
         """Distinct, never-evaluated valid architectures of the batch (at most ``remaining``)."""
@@ -192,7 +213,7 @@ class EDNAG(Optimizer):
             self.step_index += 1
         self._batch, self._batch_archs = None, []
         if self.step_index >= cfg.num_steps - 1:  # schedule done: restart the diffusion
-            self.step_index = 0
+            self.step_index = cfg.skip_steps
             self.restarts += 1
             self._needs_init = True  # the old population stays for ``restart_elites``
 
