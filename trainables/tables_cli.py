@@ -67,7 +67,7 @@ def info_command(args: argparse.Namespace) -> int:
     except TableError as err:
         print(f"ednag tables info: {err}", file=sys.stderr)
         return 2
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)
     console.print(
         f"[bold]{table.benchmark}[/bold] (space {table.space}): {len(table)} architectures, "
         f"datasets {', '.join(table.datasets)}"
