@@ -126,11 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     rnd_ms = random_suggest_ms(data)
     ednag = results["ednag"][:, j]
     print(
-        f"budget={budgets[j]} ednag_mean={ednag.mean():.3f} "
+        f"ednag_mean={ednag.mean():.3f} "
         f"random_mean={results['random'][:, j].mean():.3f} "
         f"rea_mean={results['rea'][:, j].mean():.3f} "
         f"ednag_optimum_rate={np.mean(np.round(ednag, 2) >= OPTIMUM_TEST):.2f} "
-        f"generation_ms={gen_ms:.3f} random_suggest_ms={rnd_ms:.4f}"
+        f"generation_ms={gen_ms:.3f} random_suggest_ms={rnd_ms:.4f} budget={budgets[j]}"
     )
     return 0
 
