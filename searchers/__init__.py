@@ -6,13 +6,12 @@ from typing import Any
 
 __all__ = ["SEARCHERS", "AskTellSearcher", "DedupeSearcher", "make_optuna_tpe", "make_searcher"]
 
-SEARCHERS: tuple[str, ...] = ("random", "regularized_evolution", "optuna_tpe", "ednag")
+from searchers.registry import SEARCHERS, make_searcher  # no Ray import
 
 _LAZY = {
     "AskTellSearcher": "searchers.ask_tell",
     "DedupeSearcher": "searchers.dedupe",
     "make_optuna_tpe": "searchers.optuna_tpe",
-    "make_searcher": "searchers.registry",
 }
 
 

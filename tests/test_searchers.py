@@ -415,3 +415,11 @@ def test_registry_names_and_errors():
     assert isinstance(searcher.optimizer, RegularizedEvolution)
     assert (searcher.metric, searcher.mode, searcher.optimizer.population_size) == (
         "loss", "min", 4)
+
+
+def test_package_imports_without_ray():
+    import subprocess
+    import sys
+
+    code = "import sys, searchers; searchers.SEARCHERS; assert 'ray' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

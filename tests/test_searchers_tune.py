@@ -82,15 +82,15 @@ def final_searcher(name, space, storage: Path, **kw):
 @pytest.mark.parametrize("name", SEARCHERS)
 def test_tune_run_spends_exactly_the_budget(ray_session, tmp_path, name):
     space = make_space("nb201")
-    kw = dict(seed=3, max_queries=12, **SMALL.get(name, {}))
+    kw = dict(seed=3, max_queries=10, **SMALL.get(name, {}))
     log = tmp_path / "log"
     log.mkdir()
     run_tuner(make_searcher(name, space, **kw), make_trainable(log), tmp_path)
     evals = evaluations(log)
-    assert len(evals) == 12
-    assert len({space.key(space.from_native(e["arch"])) for e in evals}) == 12
+    assert len(evals) == 10
+    assert len({space.key(space.from_native(e["arch"])) for e in evals}) == 10
     searcher = final_searcher(name, space, tmp_path, **kw)
-    assert searcher.num_queries == 12
+    assert searcher.num_queries == 10
     assert searcher.suggest("more") == "FINISHED"
 
 
@@ -99,7 +99,7 @@ def test_a_whole_generation_runs_concurrently(ray_session, tmp_path):
     log = tmp_path / "log"
     log.mkdir()
     searcher = make_searcher("ednag", space, seed=0, max_queries=8, population_size=8)
-    run_tuner(searcher, make_trainable(log, sleep_s=0.3), tmp_path)
+    run_tuner(searcher, make_trainable(log, sleep_s=0.2), tmp_path)
     evals = evaluations(log)
     assert len(evals) == 8
     # the most evaluations running at one instant (some evaluation's start)
