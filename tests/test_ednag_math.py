@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from ednag.ednag_core.arch_mutation import mutate_decoded, novel_mutation, tournament
 from ednag.ednag_core.ddim import ddim_sigma, ddim_step, row_normalise
 from ednag.ednag_core.estimator import estimate_x0, kernel
 from ednag.ednag_core.mappings import (
@@ -273,3 +274,50 @@ def test_selection_always_distinct(f, n_elite, n_diverse, seed):
     x = rng.standard_normal((12, 3))
     idx = select_population(x, f, 8, min(n_elite, 4), min(n_diverse, 4), rng)
     assert len(set(idx.tolist())) == 8 and idx.min() >= 0 and idx.max() < 12
+
+
+# ---------------------------------------------------------------------------- arch mutation
+def test_tournament_picks_the_fittest_of_the_drawn():
+    f = np.array([1.0, 5.0, 3.0, 4.0, 2.0])
+    # a tournament as large as the pool always returns the best; size 1 is uniform
+    assert all(tournament(f, 5, np.random.default_rng(s)) == 1 for s in range(10))
+    assert all(tournament(f, 99, np.random.default_rng(s)) == 1 for s in range(10))
+    picks = [tournament(f, 1, np.random.default_rng(s)) for s in range(400)]
+    assert set(picks) == set(range(5))
+    # size 2: the worst (index 0) can never win; the best wins 2/5 of the time
+    picks = np.array([tournament(f, 2, np.random.default_rng(s)) for s in range(2000)])
+    assert 0 not in picks
+    assert abs(np.mean(picks == 1) - 0.4) < 0.05
+    with pytest.raises(ValueError, match="no candidates"):
+        tournament([], 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="size must be an int >= 1"):
+        tournament(f, 0, np.random.default_rng(0))
+
+
+def test_novel_mutation_redraws_known_children():
+    draws = iter([(1,), (2,), (3,), (4,)])
+
+    def mutate(parent, rng):
+        return next(draws)
+
+    known = {(1,), (2,)}
+    assert novel_mutation((0,), mutate, known.__contains__, np.random.default_rng(0), 5) == (3,)
+    draws = iter([(1,), (2,)])
+    # no redraw allowed: the first (known) child is returned
+    assert novel_mutation((0,), mutate, known.__contains__, np.random.default_rng(0), 0) == (1,)
+    draws = iter([(1,), (2,)])
+    # every redraw known: the last draw is returned
+    assert novel_mutation((0,), mutate, known.__contains__, np.random.default_rng(0), 1) == (2,)
+
+
+def test_mutate_decoded_rate_and_invalid_parents():
+    archs = [(0,), None, (2,), (3,)]
+    child = lambda p: (p[0] + 10,)  # noqa: E731
+    assert mutate_decoded(archs, np.random.default_rng(0), 0.0, lambda i: archs[i], child) == {}
+    out = mutate_decoded(archs, np.random.default_rng(0), 1.0, lambda i: archs[i], child)
+    assert out == {0: (10,), 2: (12,), 3: (13,)}  # the invalid member (no parent) is kept
+    sizes = [
+        len(mutate_decoded([(0,)] * 10, np.random.default_rng(s), 0.3, lambda i: (0,), child))
+        for s in range(300)
+    ]
+    assert abs(np.mean(sizes) - 3.0) < 0.3

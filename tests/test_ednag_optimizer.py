@@ -164,6 +164,14 @@ def test_state_dict_is_a_snapshot():
         ("mutation_mode", "arch", "mutation_mode must be one of member, gene"),
         ("skip_steps", 99, r"skip_steps must be in \[0, num_steps - 2"),
         ("eta", 2.0, r"eta must be a number in \[0, 1\]"),
+        ("arch_mutation_rate", 1.2, r"arch_mutation_rate must be a number in \[0, 1\]"),
+        (
+            "arch_mutation_parent",
+            "elite",
+            "arch_mutation_parent must be one of member, population, archive",
+        ),
+        ("tournament_size", 0, "tournament_size must be an int >= 1"),
+        ("arch_mutation_tries", -1, "arch_mutation_tries must be an int >= 0"),
     ],
 )
 def test_config_validation_names_the_parameter(field, value, match):
@@ -192,6 +200,7 @@ def test_presets_and_overrides():
         "paper_rescale",
     )
     assert (cfg.archive_size, cfg.restart_elites, cfg.skip_steps) == (0, 0, 0)
+    assert cfg.arch_mutation_rate == 0.0  # the paper's corrector has no decoded-arch mutation
     assert resolve_config(None, population_size=12).population_size == 12
     with pytest.raises(ValueError, match="unknown EDNAG preset 'fast'"):
         resolve_config("fast")
@@ -211,3 +220,91 @@ def test_paper_preset_mutation_never_changes_a_decoded_architecture():
     before = opt.encoding.decode_batch(x)
     after = opt.encoding.decode_batch(mutate_population(x, rng, 1.0, 5.0, "member"))
     assert before == after
+
+
+# ---------------------------------------------------------------------------- arch mutation
+def _one_decision_apart(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+@pytest.mark.parametrize("parent", ["archive", "population"])
+def test_arch_mutation_children_are_neighbours_of_their_parents(parent):
+    """With rate 1 every denoised member is the re-encoded one-decision mutation of an
+    archive (or population) member; the encoding decodes back to that child."""
+    space = make_space("nb201")
+    opt = EDNAG(
+        space, seed=4, max_queries=400, arch_mutation_rate=1.0, arch_mutation_parent=parent
+    )
+    checked = 0
+    while not opt.finished:
+        batch = opt.ask()
+        if not batch:
+            break
+        opt.tell([(a, toy_fitness(a)) for a in batch])
+        if opt._batch is not None or opt.population is None or opt._needs_init:
+            continue
+        pool = [a for _, a in opt.archive] if parent == "archive" else list(opt._pop_archs)
+        x = opt._denoise(opt.population, opt._pop_fitness)
+        archs = opt.encoding.decode_batch(x)
+        x2, archs2 = opt._mutate_architectures(x, archs)
+        assert opt.encoding.decode_batch(x2) == archs2
+        assert np.all(np.abs(x2) <= 1.0)
+        for child in archs2:
+            assert any(_one_decision_apart(child, p) for p in pool)
+        checked += 1
+        if checked == 5:
+            break
+    assert checked == 5
+
+
+def test_arch_mutation_off_leaves_the_denoised_batch_alone():
+    space = make_space("nb201")
+    opt = EDNAG(space, seed=0, max_queries=100, arch_mutation_rate=0.0)
+    drive(opt)
+    x = np.random.default_rng(0).standard_normal((8, opt.encoding.dim))
+    archs = opt.encoding.decode_batch(x)
+    opt2 = EDNAG(space, seed=0, max_queries=100, arch_mutation_rate=1.0, arch_mutation_parent="member")
+    drive(opt2)
+    x2, archs2 = opt2._mutate_architectures(x, archs)
+    assert all(_one_decision_apart(a, b) for a, b in zip(archs, archs2, strict=True))
+    assert opt.config.arch_mutation_rate == 0.0 and not opt.config.arch_mutation_tries
+
+
+def test_arch_mutation_novelty_redraws_avoid_known_children():
+    """With redraws, children of a member are unseen whenever an unseen neighbour exists."""
+    space = make_space("nb201")
+    opt = EDNAG(
+        space,
+        seed=3,
+        max_queries=200,
+        arch_mutation_rate=1.0,
+        arch_mutation_parent="member",
+        arch_mutation_tries=50,
+    )
+    asked = drive(opt)
+
+    def seen(arch):
+        return sum(opt.lookup(n) is not None for n in space.neighbours(arch))
+
+    # an evaluated parent whose neighbourhood is mostly, but not fully, explored
+    parent = max((a for a in asked if seen(a) <= len(space.neighbours(a)) - 4), key=seen)
+    assert seen(parent) >= 4
+    x = np.repeat(opt.encoding.encode(parent).reshape(1, -1), 8, axis=0)
+    _, children = opt._mutate_architectures(x, [parent] * 8)
+    assert len(children) == 8
+    assert all(opt.lookup(c) is None for c in children)
+
+
+def test_default_with_arch_mutation_beats_its_ablation_on_a_toy_landscape():
+    """The decoded-architecture corrector finds the toy optimum with fewer queries."""
+    space = make_space("nb201")
+
+    def best_after(rate: float) -> float:
+        scores = []
+        for seed in range(6):
+            opt = EDNAG(space, seed=seed, max_queries=60, arch_mutation_rate=rate)
+            drive(opt)
+            scores.append(opt.best()[1])
+        return float(np.mean(scores))
+
+    assert best_after(0.5) > best_after(0.0)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ednag.ednag_core.arch_mutation import ARCH_MUTATION_PARENTS
 from ednag.ednag_core.mappings import MAPPINGS, SHARPENINGS
 from ednag.ednag_core.mutation import MUTATION_MODES
 
@@ -101,6 +102,17 @@ class EDNAGConfig:
     #: best evaluated architectures (distinct, clean encodings) added to the estimator's
     #: candidate clean points (0 = the population only, as in the paper)
     archive_size: int = 0
+    #: probability that a denoised member is replaced by the encoding of a one-decision
+    #: mutation of a decoded parent architecture (0 = off, as in the paper)
+    arch_mutation_rate: float = 0.0
+    #: that parent: the member's own decoded architecture (``member``) or a tournament
+    #: winner among the ``population`` or the ``archive`` (falls back to the population
+    #: while the archive is empty)
+    arch_mutation_parent: str = "member"
+    #: candidates per tournament (``population`` and ``archive`` parents)
+    tournament_size: int = 3
+    #: redraws of a child that is already evaluated (0 = take the first draw)
+    arch_mutation_tries: int = 0
 
     def __post_init__(self) -> None:
         _one_of("encoding", self.encoding, ENCODINGS)
@@ -109,6 +121,9 @@ class EDNAGConfig:
         _one_of("mutation_mode", self.mutation_mode, MUTATION_MODES)
         _one_of("elite_identity", self.elite_identity, ELITE_IDENTITIES)
         _one_of("selection_fitness", self.selection_fitness, SELECTION_FITNESS)
+        _one_of("arch_mutation_parent", self.arch_mutation_parent, ARCH_MUTATION_PARENTS)
+        _int_at_least("tournament_size", self.tournament_size, 1)
+        _int_at_least("arch_mutation_tries", self.arch_mutation_tries, 0)
         _int_at_least("num_steps", self.num_steps, 2)
         _int_at_least("population_size", self.population_size, 2)
         _int_at_least("restart_elites", self.restart_elites, 0)
@@ -132,6 +147,7 @@ class EDNAGConfig:
             "diversity_rate",
             "diversity_min_fraction",
             "roulette_floor",
+            "arch_mutation_rate",
         ):
             _unit_interval(name, getattr(self, name))
         if not (_is_number(self.eps) and 0.0 <= self.eps < 1e-3):
@@ -194,6 +210,7 @@ PAPER = EDNAGConfig(
     restart_elites=0,
     skip_steps=0,
     archive_size=0,
+    arch_mutation_rate=0.0,
 )
 
 #: budget-aware settings for 100-500 distinct queries (measured in docs/ednag.md)
@@ -210,7 +227,10 @@ DEFAULT = PAPER.replace(
     mutation_eta=1.0,
     mutation_eta_last=None,
     restart_elites=2,
-    archive_size=5,
+    archive_size=10,
+    arch_mutation_rate=0.5,
+    arch_mutation_parent="archive",
+    tournament_size=3,
 )
 
 PRESETS: dict[str, EDNAGConfig] = {"paper": PAPER, "default": DEFAULT}

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.ednag_core.arch_mutation import mutate_decoded, novel_mutation, tournament
 from ednag.ednag_core.config import EDNAGConfig, resolve_config
 from ednag.ednag_core.ddim import ddim_step, row_normalise
 from ednag.ednag_core.estimator import estimate_x0
@@ -121,8 +122,11 @@ class EDNAG(Optimizer):
         else:
             x = self._denoise(self.population, self._pop_fitness)
             self._batch_is_init = False
+        archs = self.encoding.decode_batch(x)
+        if not self._batch_is_init and self.config.arch_mutation_rate > 0:
+            x, archs = self._mutate_architectures(x, archs)
         self._batch = x
-        self._batch_archs = self.encoding.decode_batch(x)
+        self._batch_archs = archs
         self.generation += 1
 
     def _denoise(self, x: np.ndarray, fitness: np.ndarray) -> np.ndarray:
@@ -150,6 +154,44 @@ class EDNAG(Optimizer):
         return mutate_population(
             x, self.rng, cfg.mutation_rate, eta_m, cfg.mutation_mode, cfg.gene_rate
         )
+
+    def _mutate_architectures(
+        self, x: np.ndarray, archs: list[Choices | None]
+    ) -> tuple[np.ndarray, list[Choices | None]]:
+        """The corrector's decoded-architecture mutation (``arch_mutation_rate`` > 0)."""
+        cfg = self.config
+        pool: list[tuple[float, Choices]] = []
+        if cfg.arch_mutation_parent == "archive":
+            pool = list(self.archive)
+        if cfg.arch_mutation_parent != "member" and not pool:
+            pool = [
+                (float(f), a)
+                for f, a in zip(self._pop_fitness.tolist(), self._pop_archs, strict=True)
+                if a is not None and f > WORST_FITNESS / 2
+            ]
+
+        def pick_parent(i: int) -> Choices | None:
+            if cfg.arch_mutation_parent == "member" or not pool:
+                return archs[i]
+            return pool[tournament([f for f, _ in pool], cfg.tournament_size, self.rng)][1]
+
+        def make_child(parent: Choices) -> Choices:
+            return novel_mutation(
+                parent,
+                self.space.mutate,
+                lambda c: self.lookup(c) is not None,
+                self.rng,
+                cfg.arch_mutation_tries,
+            )
+
+        children = mutate_decoded(archs, self.rng, cfg.arch_mutation_rate, pick_parent, make_child)
+        if not children:
+            return x, archs
+        x, archs = x.copy(), list(archs)
+        for i, child in children.items():
+            x[i] = row_normalise(self.encoding.encode(child).reshape(1, -1))[0]
+            archs[i] = child
+        return x, archs
 
     def _update_archive(self, choices: Choices, fitness: float) -> None:
         size = self.config.archive_size
