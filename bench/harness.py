@@ -6,14 +6,16 @@ one with ``--nb201 DIR``):
 * ``plain``: a bare Python loop, ``suggest`` -> numpy lookup -> ``on_trial_complete``;
 * ``sim``: the tabular simulator (:func:`trainables.tabular.simulate`: event queue, rows) with
   the same in-process lookup;
-* ``tabular``: a whole tabular-mode Tune trial (``BenchmarkTable`` actor, batched lookups,
-  chunked reports, the Parquet writer), timed end to end from ``run_tabular``.
+* ``tabular``: tabular-mode Tune trials (``BenchmarkTable`` actor, batched lookups, chunked
+  reports, the Parquet writer) timed end to end from ``run_tabular``; the cost per evaluation
+  is the marginal one, (T(Q) - T(Q/5)) / (4Q/5), so the fixed cost of starting a Tune trial
+  (printed apart, per run) is not spread over the evaluations.
 
 Then trial mode (one Tune trial per architecture) for random search. Ratios are against
 ``plain``; the target is tabular <= 2x plain for random search (for the other optimizers the
 optimizer's own cost dominates). Ends with one ``key=value`` line.
 
-    python bench/harness.py [--queries 500] [--trial-queries 40] [--nb201 ../shared/benchmarks/nb201]
+    python bench/harness.py [--queries 500] [--trial-queries 40] (BENCH_OPTIMIZERS=random,ednag to pick) [--nb201 ../shared/benchmarks/nb201]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from trainables.results_writer import ResultsWriter
 from trainables.table import Table, make_meta
 from trainables.tabular import RunSettings, run_tabular, simulate
 
-OPTIMIZERS = ("random", "regularized_evolution", "optuna_tpe", "ednag")
+OPTIMIZERS = tuple(os.environ.get("BENCH_OPTIMIZERS", "random,regularized_evolution,optuna_tpe,ednag").split(","))
 
 
 def synthetic_table(path: Path) -> Path:
@@ -128,6 +130,7 @@ def main() -> None:
     from trainables.table_actor import get_table_actor
 
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.pop("RAY_ADDRESS", None)
     with tempfile.TemporaryDirectory(prefix="ednag-bench-") as tmp:
         tmp = Path(tmp)
@@ -147,13 +150,20 @@ def main() -> None:
             print(f"{'optimizer':<22} {'plain us':>9} {'sim us':>9} {'tabular us':>11} "
                   f"{'sim/plain':>10} {'tabular/plain':>14}")
             ratios = {}
+            fixed = {}
+            small = max(1, args.queries // 5)
             for optimizer in OPTIMIZERS:
                 plain = plain_loop(table, optimizer, args.queries)
                 sim = sim_loop(table, spec, optimizer, args.queries)
-                tab = tabular_trial(spec, optimizer, args.queries, tmp / optimizer)
+                t_big = tabular_trial(spec, optimizer, args.queries, tmp / optimizer) * args.queries
+                t_small = tabular_trial(spec, optimizer, small, tmp / f"{optimizer}-s") * small
+                tab = (t_big - t_small) / (args.queries - small)
+                fixed[optimizer] = t_small - tab * small
                 ratios[optimizer] = tab / plain
                 print(f"{optimizer:<22} {plain * 1e6:>9.0f} {sim * 1e6:>9.0f} {tab * 1e6:>11.0f} "
                       f"{sim / plain:>10.2f} {tab / plain:>14.2f}")
+            print("fixed cost per tabular run (Tune trial start, actor handle, first report): "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in fixed.items()))
             trial = trial_mode(spec, args.trial_queries, tmp / "trial")
             print(f"trial mode (random, {args.trial_queries} trials): {trial * 1e3:.1f} ms per "
                   f"evaluation = {trial / plain_loop(table, 'random', args.queries):.0f}x plain")

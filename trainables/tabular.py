@@ -181,6 +181,26 @@ def simulate(
         yield from repeat_rows()
 
 
+def _run_columns(body: Any, dataset: str, refs: list[tuple[str, Any]]) -> tuple[list[str],
+                                                                              np.ndarray]:
+    """Runs inside the ``BenchmarkTable`` actor: every key and the columns ``refs``."""
+    return body.table.keys, body.table.query_many(range(len(body.table.keys)), dataset, refs)
+
+
+def _local_lookup(keys: Sequence[str], values: np.ndarray, benchmark: str) -> Lookup:
+    index = {key: i for i, key in enumerate(keys)}
+
+    def lookup(batch: list[str]) -> np.ndarray:
+        try:
+            return values[[index[k] for k in batch]]
+        except KeyError as err:
+            from trainables.table import TableError
+
+            raise TableError(f"{benchmark}: unknown architecture key {err.args[0]!r}") from None
+
+    return lookup
+
+
 def rows_to_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """Row dicts -> a dict of column lists (compact to ship in a Tune result)."""
     names = list(dict.fromkeys(k for r in rows for k in r))
@@ -210,9 +230,10 @@ def tabular_trainable(config: dict[str, Any]) -> None:
                              **settings.params)
     actor = get_table_actor(settings.table)
     refs = settings.metrics()
-
-    def lookup(keys: list[str]) -> np.ndarray:
-        return ray.get(actor.query.remote(keys, settings.dataset, refs))
+    # one actor call per run: the run's columns (n x 2-3 floats) and the keys, looked up
+    # locally; a round trip per evaluation would cost more than random search itself
+    keys, values = ray.get(actor.__ray_call__.remote(_run_columns, settings.dataset, refs))
+    lookup = _local_lookup(keys, values, settings.benchmark)
 
     chunk: list[dict[str, Any]] = []
     best = -math.inf
