@@ -308,3 +308,12 @@ def test_default_with_arch_mutation_beats_its_ablation_on_a_toy_landscape():
         return float(np.mean(scores))
 
     assert best_after(0.5) > best_after(0.0)
+
+
+def test_short_parameter_aliases():
+    from ednag.ednag_core.config import resolve_config
+
+    assert resolve_config("default", population=20).population_size == 20
+    assert resolve_config("paper", steps=50).num_steps == 50
+    with pytest.raises(ValueError, match="not both"):
+        resolve_config("default", population=20, population_size=10)

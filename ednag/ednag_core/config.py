@@ -176,7 +176,17 @@ class EDNAGConfig:
         return int(math.floor(self.diversity_rate * self.population_size + 1e-9))
 
     def replace(self, **changes: Any) -> EDNAGConfig:
-        """A copy with ``changes`` (validated; unknown names raise ``ValueError``)."""
+        """A copy with ``changes`` (validated; unknown names raise ``ValueError``).
+
+        Short aliases are accepted: ``population`` for ``population_size`` and ``steps`` for
+        ``num_steps`` (as in ``--set optimizers.ednag.population=20``).
+        """
+        changes = dict(changes)
+        for alias, field_name in PARAMETER_ALIASES.items():
+            if alias in changes:
+                if field_name in changes:
+                    raise ValueError(f"give either {alias!r} or {field_name!r}, not both")
+                changes[field_name] = changes.pop(alias)
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
@@ -185,6 +195,9 @@ class EDNAGConfig:
             )
         return dataclasses.replace(self, **changes)
 
+
+#: short names accepted by :meth:`EDNAGConfig.replace`
+PARAMETER_ALIASES: dict[str, str] = {"population": "population_size", "steps": "num_steps"}
 
 #: the paper's NB201 settings (validation fitness stretched by its ReScale, 8x7 encoding)
 PAPER = EDNAGConfig(
