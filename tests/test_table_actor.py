@@ -13,6 +13,7 @@ from trainables.table_actor import (
     NAMESPACE,
     BenchmarkTable,
     actor_name,
+    columns_actor,
     get_table_actor,
     query_actor,
     release_table_actors,
@@ -36,6 +37,12 @@ def test_in_process_server(toy_path, device):
     assert np.array_equal(server.query([3, 0], "d1", METRICS), expected, equal_nan=True)
     with pytest.raises(TableError, match="unknown metric 'loss'"):
         server.query([0], "d1", [("loss", None)])
+    # a run's whole lookup at once: every key in table order and its columns
+    keys, values = server.columns("d1", METRICS)
+    assert keys == small_table().keys and values.dtype == np.float64
+    assert np.array_equal(values, small_table().query_many(keys, "d1", METRICS), equal_nan=True)
+    with pytest.raises(TableError, match="unknown fidelity 50"):
+        server.columns("d1", [("acc", 50)])
 
 
 @pytest.mark.ray
@@ -56,6 +63,27 @@ def test_actor_batched_query_and_errors(ray_session, toy_path):
     assert str(err.value) == "toy: unknown fidelity 50 for d1/acc; available: 10, 100"
     with pytest.raises(TableError, match=r"unknown dataset 'nope'; available: d1, d2"):
         query_actor(actor, [0], "nope", METRICS)
+
+
+@pytest.mark.ray
+def test_actor_columns_of_a_run(ray_session, toy_path):
+    ray = ray_session
+    actor = get_table_actor(toy_path)
+    table = small_table()
+    keys, values = ray.get(actor.columns.remote("d2", [("acc", None)]))
+    assert keys == table.keys == ["k0", "k1", "k2", "k3"]
+    assert values.shape == (4, 1) and values.dtype == np.float64
+    assert np.array_equal(values[:, 0], table.query(keys, "d2", "acc"), equal_nan=True)
+    keys, values = columns_actor(actor, "d1", METRICS)
+    assert np.array_equal(values, table.query_many(keys, "d1", METRICS), equal_nan=True)
+    # bad references reach the caller as TableError with the table's own message
+    with pytest.raises(TableError) as err:
+        columns_actor(actor, "d1", [("acc", 50)])
+    assert str(err.value) == "toy: unknown fidelity 50 for d1/acc; available: 10, 100"
+    with pytest.raises(TableError, match=r"unknown dataset 'nope'; available: d1, d2"):
+        columns_actor(actor, "nope", METRICS)
+    with pytest.raises(TableError, match=r"unknown metric 'loss'"):
+        ray.get(actor.columns.remote("d1", [("loss", None)]))
 
 
 @pytest.mark.ray

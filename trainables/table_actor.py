@@ -2,6 +2,7 @@
 
 >>> actor = get_table_actor("nb201.parquet")               # doctest: +SKIP
 >>> ray.get(actor.query.remote(keys, "cifar10", [("valid_acc", 200), ("test_acc", 200)]))
+>>> keys, values = ray.get(actor.columns.remote("cifar10", [("valid_acc", 200)]))
 
 Ray is imported lazily, inside the functions that need it.
 """
@@ -56,6 +57,17 @@ class BenchmarkTable:
         r = torch.as_tensor(rows, device=self._tensor.device)
         c = torch.as_tensor(cols, device=self._tensor.device)
         return self._tensor.index_select(0, r).index_select(1, c).cpu().numpy()
+
+    def columns(
+        self, dataset: str, metrics: Sequence[MetricRef]
+    ) -> tuple[list[str], np.ndarray]:
+        """Every architecture key (table order) and the float64 array (n, m) of ``metrics``
+        [(metric, fidelity), ...] of ``dataset``: a run's whole lookup in one call.
+
+        Raises :class:`TableError` naming an unknown dataset, metric or fidelity, as
+        :meth:`query` does."""
+        cols = self.table.column_indices(dataset, metrics)
+        return list(self.table.keys), np.ascontiguousarray(self.table.values[:, cols])
 
     def rows(self, keys: Sequence[str]) -> np.ndarray:
         return self.table.rows(keys)
@@ -161,10 +173,21 @@ def query_actor(
 ) -> np.ndarray:
     """``ray.get(actor.query.remote(...))`` that re-raises a bad query as the actor's own
     :class:`TableError` (same message, no remote traceback around it)."""
+    return _get(actor.query.remote(keys_or_rows, dataset, metrics))
+
+
+def columns_actor(
+    actor, dataset: str, metrics: Sequence[MetricRef]
+) -> tuple[list[str], np.ndarray]:
+    """``ray.get(actor.columns.remote(...))`` with a bad query re-raised as :class:`TableError`."""
+    return _get(actor.columns.remote(dataset, metrics))
+
+
+def _get(ref: Any) -> Any:
     import ray
 
     try:
-        return ray.get(actor.query.remote(keys_or_rows, dataset, metrics))
+        return ray.get(ref)
     except ray.exceptions.RayTaskError as err:
         cause = getattr(err, "cause", None)
         if isinstance(cause, TableError):

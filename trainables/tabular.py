@@ -181,12 +181,6 @@ def simulate(
         yield from repeat_rows()
 
 
-def _run_columns(body: Any, dataset: str, refs: list[tuple[str, Any]]) -> tuple[list[str],
-                                                                              np.ndarray]:
-    """Runs inside the ``BenchmarkTable`` actor: every key and the columns ``refs``."""
-    return body.table.keys, body.table.query_many(range(len(body.table.keys)), dataset, refs)
-
-
 def _local_lookup(keys: Sequence[str], values: np.ndarray, benchmark: str) -> Lookup:
     index = {key: i for i, key in enumerate(keys)}
 
@@ -216,12 +210,11 @@ def columns_to_rows(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]
 # ---------------------------------------------------------------------------- Tune wiring
 def tabular_trainable(config: dict[str, Any]) -> None:
     """Tune function trainable: one simulated run; reports its rows in chunks."""
-    import ray
     from ray import tune
 
     from ednag.spaces import make_space
     from searchers.registry import make_searcher
-    from trainables.table_actor import get_table_actor
+    from trainables.table_actor import columns_actor, get_table_actor
 
     settings = RunSettings.from_dict(config["run"])
     space = make_space(settings.benchmark, settings.dataset)
@@ -232,7 +225,7 @@ def tabular_trainable(config: dict[str, Any]) -> None:
     refs = settings.metrics()
     # one actor call per run: the run's columns (n x 2-3 floats) and the keys, looked up
     # locally; a round trip per evaluation would cost more than random search itself
-    keys, values = ray.get(actor.__ray_call__.remote(_run_columns, settings.dataset, refs))
+    keys, values = columns_actor(actor, settings.dataset, refs)
     lookup = _local_lookup(keys, values, settings.benchmark)
 
     chunk: list[dict[str, Any]] = []
