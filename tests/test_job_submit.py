@@ -85,6 +85,15 @@ def test_ray_job_submit_runs_a_config(tmp_path):
     if ray is None:
         pytest.skip("`ray job submit` is not available (install ray[default])")
     gcs_port, dash_port = free_port(), free_port()
+    # every port of the node is private: two head nodes on one machine (another test run,
+    # another developer) would otherwise collide on the agents' fixed default ports
+    agent_ports = [
+        f"--dashboard-agent-listen-port={free_port()}",
+        f"--dashboard-agent-grpc-port={free_port()}",
+        f"--runtime-env-agent-port={free_port()}",
+        f"--metrics-export-port={free_port()}",
+        f"--ray-client-server-port={free_port()}",
+    ]
     # a short, private temp dir: this head node never touches other sessions' Ray
     temp_dir = Path(tempfile.mkdtemp(prefix="ednag-ray-", dir="/tmp"))
     env = dict(os.environ)
@@ -101,7 +110,8 @@ def test_ray_job_submit_runs_a_config(tmp_path):
     }))
     start = [ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={gcs_port}",
              "--num-cpus=2", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
-             f"--dashboard-port={dash_port}", f"--temp-dir={temp_dir}", "--disable-usage-stats"]
+             f"--dashboard-port={dash_port}", f"--temp-dir={temp_dir}", "--disable-usage-stats",
+             *agent_ports]
     try:
         started = subprocess.run(start, env=env, capture_output=True, text=True, timeout=180)
         assert started.returncode == 0, started.stdout + started.stderr
