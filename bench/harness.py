@@ -7,15 +7,19 @@ one with ``--nb201 DIR``):
 * ``sim``: the tabular simulator (:func:`trainables.tabular.simulate`: event queue, rows) with
   the same in-process lookup;
 * ``tabular``: tabular-mode Tune trials (``BenchmarkTable`` actor, batched lookups, chunked
-  reports, the Parquet writer) timed end to end from ``run_tabular``; the cost per evaluation
-  is the marginal one, (T(Q) - T(Q/5)) / (4Q/5), so the fixed cost of starting a Tune trial
-  (printed apart, per run) is not spread over the evaluations.
+  reports, the Parquet writer) timed end to end from ``run_tabular``.
 
-Then trial mode (one Tune trial per architecture) for random search. Ratios are against
-``plain``; the target is tabular <= 2x plain for random search (for the other optimizers the
-optimizer's own cost dominates). Ends with one ``key=value`` line.
+Every figure is a marginal cost per evaluation, (T(Q) - T(Q/5)) / (4Q/5), the fastest of
+``--repeats`` runs at each size: the fixed cost of starting a Tune trial (printed apart, per run)
+is not spread over the evaluations, and all three are compared on the same queries (an
+optimizer's own cost per query grows with the queries it has seen). Then trial mode (one Tune
+trial per architecture) for random search. Ratios are against ``plain``; the target is tabular
+<= 2x plain for random search (for the other optimizers the optimizer's own cost dominates).
+Ends with one ``key=value`` line.
 
-    python bench/harness.py [--queries 500] [--trial-queries 40] (BENCH_OPTIMIZERS=random,ednag to pick) [--nb201 ../shared/benchmarks/nb201]
+    python bench/harness.py [--queries 2000] [--tpe-queries 400] [--repeats 3]
+        [--trial-queries 40] [--nb201 ../shared/benchmarks/nb201]
+    BENCH_OPTIMIZERS=random,ednag python bench/harness.py   # a subset of the optimizers
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +61,11 @@ def settings(table: str, optimizer: str, queries: int, seed: int = 0) -> RunSett
     return RunSettings(benchmark="nb201", dataset="cifar10", table=table, optimizer=optimizer,
                        params={}, seed=seed, max_queries=queries, sim_seconds=None, workers=1,
                        fitness=("valid_acc", 200), reported=("test_acc", 200),
-                       time=("train_time_s", 200), chunk_rows=10**6, chunk_seconds=1e9)
+                       time=("train_time_s", 200), chunk_rows=2000, chunk_seconds=2.0)
 
 
 def plain_loop(table: Table, optimizer: str, queries: int) -> float:
-    """Seconds per evaluation of suggest -> lookup -> on_trial_complete, nothing else."""
+    """Seconds for ``queries`` rounds of suggest -> lookup -> on_trial_complete, nothing else."""
     space = make_space("nb201")
     searcher = make_searcher(optimizer, space, seed=0, max_queries=queries)
     col = table.column_index("cifar10", "valid_acc", 200)
@@ -74,10 +79,11 @@ def plain_loop(table: Table, optimizer: str, queries: int) -> float:
         key = space.key(space.from_native(config["arch"]))
         searcher.on_trial_complete(f"t{n}", {"fitness": float(table.values[rows[key], col])})
         n += 1
-    return (time.perf_counter() - start) / max(n, 1)
+    return time.perf_counter() - start
 
 
 def sim_loop(table: Table, spec: str, optimizer: str, queries: int) -> float:
+    """Seconds for one simulated run of ``queries`` evaluations (rows built, not written)."""
     space = make_space("nb201")
     searcher = make_searcher(optimizer, space, seed=0, max_queries=queries)
     s = settings(spec, optimizer, queries)
@@ -86,12 +92,14 @@ def sim_loop(table: Table, spec: str, optimizer: str, queries: int) -> float:
         return table.query_many(keys, "cifar10", s.metrics())
 
     start = time.perf_counter()
-    n = sum(1 for _ in simulate(searcher, space, lookup, s))
-    return (time.perf_counter() - start) / max(n, 1)
+    for _ in simulate(searcher, space, lookup, s):
+        pass
+    return time.perf_counter() - start
 
 
 def tabular_trial(spec: str, optimizer: str, queries: int, out: Path) -> float:
-    """One tabular-mode Tune trial, end to end (minus Ray start-up and actor creation)."""
+    """Seconds for one tabular-mode Tune trial, end to end (minus Ray start-up and actor
+    creation): rows reported in chunks of 2000 and written as Parquet parts."""
     writer = ResultsWriter(out, {"bench": True})
     progress = RunProgress(queries, rich=False, log_every_s=1e9)
     progress._line = lambda text: None  # keep the bench output clean
@@ -101,10 +109,11 @@ def tabular_trial(spec: str, optimizer: str, queries: int, out: Path) -> float:
     elapsed = time.perf_counter() - start
     if errors:
         raise RuntimeError(errors)
-    return elapsed / queries
+    return elapsed
 
 
 def trial_mode(spec: str, queries: int, out: Path) -> float:
+    """Seconds per evaluation in trial mode (one Tune trial per architecture)."""
     from trainables.trial_mode import run_trials
 
     writer = ResultsWriter(out, {"bench": True})
@@ -118,9 +127,22 @@ def trial_mode(spec: str, queries: int, out: Path) -> float:
     return (time.perf_counter() - start) / queries
 
 
+def marginal(run: Callable[[int, int], float], queries: int, repeats: int) -> tuple[float, float]:
+    """(seconds per evaluation between Q/5 and Q queries, fixed seconds per run): from the
+    fastest of ``repeats`` timings ``run(q, repeat)`` at each size."""
+    small = max(1, queries // 5)
+    t_big = min(run(queries, r) for r in range(repeats))
+    t_small = min(run(small, r) for r in range(repeats))
+    per_eval = (t_big - t_small) / (queries - small)
+    return per_eval, t_small - per_eval * small
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--tpe-queries", type=int, default=400,
+                        help="queries for optuna_tpe (its own cost grows with the queries)")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trial-queries", type=int, default=40)
     parser.add_argument("--nb201", default=None, help="the NAS-Bench-201 CSV folder")
     args = parser.parse_args()
@@ -147,31 +169,34 @@ def main() -> None:
         try:
             ray.get(get_table_actor(spec).describe.remote())  # actor start-up is not per eval
             tabular_trial(spec, "random", 20, tmp / "warm")  # warm up Tune's worker
-            print(f"{'optimizer':<22} {'plain us':>9} {'sim us':>9} {'tabular us':>11} "
-                  f"{'sim/plain':>10} {'tabular/plain':>14}")
+            print(f"{'optimizer':<22} {'queries':>7} {'plain us':>9} {'sim us':>9} "
+                  f"{'tabular us':>11} {'sim/plain':>10} {'tabular/plain':>14}")
             ratios = {}
             fixed = {}
-            small = max(1, args.queries // 5)
             for optimizer in OPTIMIZERS:
-                plain = plain_loop(table, optimizer, args.queries)
-                sim = sim_loop(table, spec, optimizer, args.queries)
-                t_big = tabular_trial(spec, optimizer, args.queries, tmp / optimizer) * args.queries
-                t_small = tabular_trial(spec, optimizer, small, tmp / f"{optimizer}-s") * small
-                tab = (t_big - t_small) / (args.queries - small)
-                fixed[optimizer] = t_small - tab * small
+                q = args.tpe_queries if optimizer == "optuna_tpe" else args.queries
+                plain, _ = marginal(lambda n, r, o=optimizer: plain_loop(table, o, n), q,
+                                    args.repeats)
+                sim, _ = marginal(lambda n, r, o=optimizer: sim_loop(table, spec, o, n), q,
+                                  args.repeats)
+                tab, fixed[optimizer] = marginal(
+                    lambda n, r, o=optimizer: tabular_trial(spec, o, n, tmp / f"{o}-{n}-{r}"),
+                    q, args.repeats)
                 ratios[optimizer] = tab / plain
-                print(f"{optimizer:<22} {plain * 1e6:>9.0f} {sim * 1e6:>9.0f} {tab * 1e6:>11.0f} "
-                      f"{sim / plain:>10.2f} {tab / plain:>14.2f}")
+                print(f"{optimizer:<22} {q:>7} {plain * 1e6:>9.0f} {sim * 1e6:>9.0f} "
+                      f"{tab * 1e6:>11.0f} {sim / plain:>10.2f} {tab / plain:>14.2f}")
             print("fixed cost per tabular run (Tune trial start, actor handle, first report): "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in fixed.items()))
             trial = trial_mode(spec, args.trial_queries, tmp / "trial")
+            plain_random = plain_loop(table, "random", args.queries) / args.queries
             print(f"trial mode (random, {args.trial_queries} trials): {trial * 1e3:.1f} ms per "
-                  f"evaluation = {trial / plain_loop(table, 'random', args.queries):.0f}x plain")
+                  f"evaluation = {trial / plain_random:.0f}x plain")
         finally:
             ray.shutdown()
     print(" ".join(
         [f"tabular_over_plain_{name}={ratio:.2f}" for name, ratio in ratios.items()]
-        + [f"trial_ms_per_eval={trial * 1e3:.1f}", f"queries={args.queries}"]))
+        + [f"trial_ms_per_eval={trial * 1e3:.1f}", f"queries={args.queries}",
+           f"tpe_queries={args.tpe_queries}", f"repeats={args.repeats}"]))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,15 @@ from trainables.experiment_config import ConfigError
 from trainables.results_writer import ResultsWriter
 from trainables.run_cli import run_experiment
 from trainables.table import Table, make_meta
-from trainables.tabular import TIME_COLUMN, RunSettings, simulate
+from trainables.tabular import (
+    TIME_COLUMN,
+    RunSettings,
+    chunk_columns,
+    eval_fields,
+    run_constants,
+    simulate,
+    simulate_tuples,
+)
 
 # ---------------------------------------------------------------------------- a tiny space
 
@@ -183,6 +191,37 @@ def test_writer_parts_schema_and_metadata(tmp_path):
         writer.write_rows("random", 2, [dict(rows[0], colour="red")])
 
 
+def test_columnar_chunks_write_the_same_rows(tmp_path):
+    """The tabular trial's path (tuples -> column chunks -> write_columns) gives exactly the
+    rows of :func:`simulate` written with write_rows."""
+    rows, values, _ = run_tiny("regularized_evolution", seed=5, workers=3,
+                               params=_params("regularized_evolution"))
+    space = TinySpace()
+    s = settings("regularized_evolution", seed=5, workers=3,
+                 params=_params("regularized_evolution"))
+    searcher = make_searcher(s.optimizer, space, seed=5, max_queries=s.max_queries,
+                             **_params("regularized_evolution"))
+    tuples = list(simulate_tuples(searcher, space, dict_lookup(values), s, clock=lambda: 0.0))
+    names, constants = eval_fields(s), run_constants(s)
+    assert [dict(constants, **dict(zip(names, t, strict=True))) for t in tuples] == rows
+    by_rows, by_columns = ResultsWriter(tmp_path / "r", {}), ResultsWriter(tmp_path / "c", {})
+    by_rows.write_rows("regularized_evolution", 5, rows[:10])
+    by_rows.write_rows("regularized_evolution", 5, rows[10:])
+    for chunk in (tuples[:10], tuples[10:]):
+        by_columns.write_columns("regularized_evolution", 5, chunk_columns(chunk, names, constants))
+    assert by_columns.write_columns("regularized_evolution", 5,
+                                    chunk_columns([], names, constants)) is None
+    a, b = read_rows(tmp_path / "r"), read_rows(tmp_path / "c")
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == len(rows) and a["fitness"].tolist() == [r["fitness"] for r in rows]
+    with pytest.raises(ValueError, match="differ in length"):
+        by_columns.write_columns("regularized_evolution", 5,
+                                 {"optimizer": ["regularized_evolution"], "arch": ["a", "b"]})
+    with pytest.raises(ValueError, match="rows of optimizer random written to run"):
+        by_columns.write_columns("regularized_evolution", 5,
+                                 chunk_columns(tuples[:2], names, run_constants(settings("random"))))
+
+
 # ---------------------------------------------------------------------------- through Ray
 @pytest.fixture(scope="module")
 def synthetic_nb201(tmp_path_factory) -> Path:
@@ -249,19 +288,19 @@ def test_killed_run_resumes_to_the_same_rows(ray_session, tmp_path, synthetic_nb
     config = experiment(tmp_path, synthetic_nb201, budget={"queries": 40})
     full, _ = run_experiment(config, out=tmp_path / "full", chunk_rows=8, summary=False)
 
-    real_write = ResultsWriter.write_rows
+    real_write = ResultsWriter.write_columns  # what the tabular rows callback calls
     written = []
 
-    def crashing_write(self, optimizer, seed, rows):
+    def crashing_write(self, optimizer, seed, columns):
         if len(written) >= 9:
             raise RuntimeError("simulated kill")
         written.append((optimizer, seed))
-        return real_write(self, optimizer, seed, rows)
+        return real_write(self, optimizer, seed, columns)
 
-    monkeypatch.setattr(ResultsWriter, "write_rows", crashing_write)
+    monkeypatch.setattr(ResultsWriter, "write_columns", crashing_write)
     with pytest.raises(Exception, match="simulated kill"):
         run_experiment(config, out=tmp_path / "cut", chunk_rows=8, summary=False)
-    monkeypatch.setattr(ResultsWriter, "write_rows", real_write)
+    monkeypatch.setattr(ResultsWriter, "write_columns", real_write)
     cut = tmp_path / "cut"
     partial = pd.read_parquet(cut / "results")
     assert 0 < len(partial) < len(read_rows(full))

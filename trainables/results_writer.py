@@ -64,8 +64,27 @@ def rows_to_table(
 
     ``partition_columns`` are left out: their value lives in the folder name (hive style).
     """
-    extras = sorted({k for row in rows for k in row if k.startswith(EXTRA_METRIC_PREFIX)})
-    unknown = sorted({k for row in rows for k in row} - set(RESULT_SCHEMA.names) - set(extras))
+    names = dict.fromkeys(k for row in rows for k in row)
+    columns = {name: [row.get(name) for row in rows] for name in names}
+    return columns_to_table(columns, metadata, partition_columns, num_rows=len(rows))
+
+
+def columns_to_table(
+    columns: Mapping[str, Sequence[Any]],
+    metadata: Mapping[bytes, bytes],
+    partition_columns: Sequence[str] = (),
+    num_rows: int | None = None,
+) -> pa.Table:
+    """Columns (name -> equally long value lists) -> Arrow, as :func:`rows_to_table` does for
+    rows: schema columns (missing ones are null), ``metric.<name>`` floats; an unknown name is
+    an error. Each column is converted in one call, without per-row work."""
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError("result columns differ in length: "
+                         + ", ".join(f"{k}={v}" for k, v in lengths.items()))
+    n = next(iter(lengths.values()), 0) if num_rows is None else num_rows
+    extras = sorted(k for k in columns if k.startswith(EXTRA_METRIC_PREFIX))
+    unknown = sorted(set(columns) - set(RESULT_SCHEMA.names) - set(extras))
     if unknown:
         raise ValueError(f"result rows carry unknown column(s) {', '.join(unknown)}; allowed: "
                          f"{', '.join(RESULT_SCHEMA.names)} and {EXTRA_METRIC_PREFIX}<name>")
@@ -74,11 +93,18 @@ def rows_to_table(
     schema = pa.schema(fields, metadata=dict(metadata))
     arrays = []
     for fld in fields:
-        values = [row.get(fld.name) for row in rows]
-        if pa.types.is_floating(fld.type):
-            values = [None if v is None else float(v) for v in values]
-        arrays.append(pa.array(values, type=fld.type))
+        values = columns.get(fld.name)
+        arrays.append(_column_array([None] * n if values is None else values, fld.type))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _column_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    if pa.types.is_floating(type_):
+        try:  # python / numpy floats and ints, None: converted in C
+            return pa.array(values, type=type_)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. numeric strings: as float() reads them
+            return pa.array([None if v is None else float(v) for v in values], type=type_)
+    return pa.array(values, type=type_)
 
 
 def atomic_write_parquet(table: pa.Table, path: Path) -> Path:
@@ -154,13 +180,24 @@ class ResultsWriter:
         """Append one part with ``rows`` to run (optimizer, seed); ``None`` for no rows."""
         if not rows:
             return None
+        names = dict.fromkeys(k for row in rows for k in row)
+        return self.write_columns(optimizer, seed,
+                                  {name: [row.get(name) for row in rows] for name in names})
+
+    def write_columns(self, optimizer: str, seed: int,
+                      columns: Mapping[str, Sequence[Any]]) -> Path | None:
+        """Append one part with the rows given as columns (name -> value list) to run
+        (optimizer, seed); ``None`` for no rows."""
+        n = len(next(iter(columns.values()), ()))
+        if n == 0:
+            return None
+        bad = sorted({str(v) for v in set(columns.get("optimizer", (None,)))} - {optimizer})
+        if bad:
+            raise ValueError(f"rows of optimizer {', '.join(bad)} written to run {optimizer!r}")
+        table = columns_to_table(columns, self.metadata, partition_columns=PARTITION_COLUMNS)
         existing = self.parts(optimizer, seed)
         index = int(_PART_RE.match(existing[-1].name).group(2)) + 1 if existing else 0
         path = self.run_dir(optimizer) / f"seed={seed}-part-{index:05d}.parquet"
-        bad = sorted({str(r.get("optimizer")) for r in rows} - {optimizer})
-        if bad:
-            raise ValueError(f"rows of optimizer {', '.join(bad)} written to run {optimizer!r}")
-        table = rows_to_table(rows, self.metadata, partition_columns=PARTITION_COLUMNS)
         return atomic_write_parquet(table, path)
 
     def clear_run(self, optimizer: str, seed: int, keep: Iterable[str | Path] = ()) -> list[Path]:

@@ -37,7 +37,8 @@ from ednag.spaces.base import SearchSpace
 FINISHED = "FINISHED"  # ray.tune.search.Searcher.FINISHED
 TIME_COLUMN = "metric.train_time_s"
 
-Lookup = Callable[[list[str]], np.ndarray]
+#: keys -> their (n, m) values: a float array, or n lists of m python floats
+Lookup = Callable[[list[str]], "np.ndarray | list[list[float]]"]
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,23 @@ class RunSettings:
         return cls(**data)
 
 
-@dataclass
-class _Running:
-    trial_id: str
-    arch: str
-    key: str
-    generation: int | None
-    values: np.ndarray
+#: the per-evaluation fields of a row, in the order :func:`simulate_tuples` yields them
+#: (then ``TIME_COLUMN`` when the run has a time metric)
+EVAL_FIELDS: tuple[str, ...] = (
+    "eval_index", "query_index", "arch", "arch_key", "fitness", "reported", "repeat",
+    "generation", "status", "sim_time_s", "wall_time_s",
+)
+
+
+def eval_fields(settings: RunSettings) -> tuple[str, ...]:
+    """The names of the values in each tuple :func:`simulate_tuples` yields."""
+    return EVAL_FIELDS + ((TIME_COLUMN,) if settings.time is not None else ())
+
+
+def run_constants(settings: RunSettings) -> dict[str, Any]:
+    """The columns that are the same in every row of a run."""
+    return {"benchmark": settings.benchmark, "dataset": settings.dataset,
+            "optimizer": settings.optimizer, "seed": int(settings.seed)}
 
 
 def simulate(
@@ -94,20 +105,41 @@ def simulate(
     settings: RunSettings,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[dict[str, Any]]:
-    """Run one search on the simulated clock; yields one result row per evaluation.
+    """Run one search on the simulated clock; yields one result row (dict) per evaluation.
 
     ``searcher`` follows the Ray Tune ``Searcher`` calls (``suggest`` returning
     ``{"arch": native, "generation": g}``, ``None`` or ``"FINISHED"``; ``on_trial_complete``);
     ``drain_repeats()`` rows (free repeats) are emitted where they occur. ``lookup(keys)``
     returns an (n, m) array of ``settings.metrics()`` values for n architecture keys.
     """
+    base = run_constants(settings)
+    names = eval_fields(settings)
+    for values in simulate_tuples(searcher, space, lookup, settings, clock):
+        row = dict(base)
+        row.update(zip(names, values, strict=True))
+        yield row
+
+
+def simulate_tuples(
+    searcher: Any,
+    space: SearchSpace,
+    lookup: Lookup,
+    settings: RunSettings,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`simulate` without the dicts: one tuple per evaluation with the values of
+    :func:`eval_fields` (the run's constant columns are left out). Cheap to collect in
+    chunks and transpose into columns."""
     start = clock()
     workers = settings.workers
     has_time = settings.time is not None
-    base = {"benchmark": settings.benchmark, "dataset": settings.dataset,
-            "optimizer": settings.optimizer, "seed": int(settings.seed)}
-    seen: dict[str, np.ndarray] = {}  # arch_key -> looked-up values
-    events: list[tuple[float, int, _Running]] = []
+    max_queries = settings.max_queries
+    sim_seconds = settings.sim_seconds
+    isfinite = math.isfinite
+    seen: dict[str, list[float]] = {}  # arch_key -> looked-up values (python floats)
+    # (finish time, submission order, trial id, arch, key, generation, values); the order is
+    # unique, so ties never compare the rest
+    events: list[tuple[float, int, str, str, str, int | None, list[float]]] = []
     now = 0.0
     seq = 0
     eval_index = 0
@@ -115,38 +147,28 @@ def simulate(
     searcher_done = False
     drain = getattr(searcher, "drain_repeats", None)
 
-    def row(arch: str, key: str, values: np.ndarray, repeat: bool, generation: int | None,
-            fitness: float | None = None) -> dict[str, Any]:
+    def row(arch: str, key: str, values: list[float], repeat: bool, generation: int | None,
+            fitness: float) -> tuple[Any, ...]:
         nonlocal eval_index
-        fit = float(values[0]) if fitness is None else float(fitness)
-        out = dict(base)
-        out.update(
-            eval_index=eval_index, query_index=len(seen), arch=arch, arch_key=key,
-            fitness=fit, reported=float(values[1]), repeat=repeat, generation=generation,
-            status="ok" if math.isfinite(fit) else "error", sim_time_s=now,
-            wall_time_s=clock() - start,
-        )
-        if has_time:
-            out[TIME_COLUMN] = float(values[2])
+        out = (eval_index, len(seen), arch, key, fitness, values[1], repeat, generation,
+               "ok" if isfinite(fitness) else "error", now, clock() - start)
         eval_index += 1
-        return out
+        return out + (values[2],) if has_time else out
 
-    def repeat_rows() -> Iterator[dict[str, Any]]:
-        if drain is None:
-            return
+    def repeat_rows() -> Iterator[tuple[Any, ...]]:
         for arch, fitness in drain():
             key = space.key(space.from_native(arch))
             values = seen.get(key)
             if values is None:  # answered from a cache the harness never filled: look it up
-                values = np.asarray(lookup([key]), dtype=np.float64)[0]
-            yield row(arch, key, values, True, last_generation, fitness)
+                values = _float_rows(lookup([key]))[0]
+            yield row(arch, key, values, True, last_generation, float(fitness))
 
     while True:
         # every free worker asks for work; one lookup for the whole round
         batch: list[tuple[int, str, str, str, int | None]] = []
         issued = len(seen) + len(events)
         while not searcher_done and len(events) + len(batch) < workers:
-            if settings.max_queries is not None and issued + len(batch) >= settings.max_queries:
+            if max_queries is not None and issued + len(batch) >= max_queries:
                 break
             trial_id = f"t{seq:07d}"
             suggestion = searcher.suggest(trial_id)
@@ -160,33 +182,47 @@ def simulate(
             batch.append((seq, trial_id, arch, space.key(space.from_native(arch)),
                           last_generation))
             seq += 1
-        yield from repeat_rows()
+        if drain is not None:
+            yield from repeat_rows()
         if batch:
-            values = np.asarray(lookup([b[3] for b in batch]), dtype=np.float64)
-            for (order, trial_id, arch, key, gen), vals in zip(batch, values, strict=True):
-                cost = float(vals[2]) if has_time else math.nan
-                if not (math.isfinite(cost) and cost >= 0):
+            looked_up = _float_rows(lookup([b[3] for b in batch]))
+            if len(looked_up) != len(batch):
+                raise ValueError(f"lookup returned {len(looked_up)} rows for {len(batch)} keys")
+            for (order, trial_id, arch, key, gen), vals in zip(batch, looked_up, strict=True):
+                cost = vals[2] if has_time else math.nan
+                if not (isfinite(cost) and cost >= 0):
                     cost = settings.sim_time_per_eval
-                heapq.heappush(events, (now + cost, order, _Running(trial_id, arch, key, gen, vals)))
+                heapq.heappush(events, (now + cost, order, trial_id, arch, key, gen, vals))
         if not events:
             return  # finished, budget spent, or a barrier with nothing left to wait for
-        finish, _, done = heapq.heappop(events)
-        if settings.sim_seconds is not None and finish > settings.sim_seconds:
+        finish, _, trial_id, arch, key, gen, vals = heapq.heappop(events)
+        if sim_seconds is not None and finish > sim_seconds:
             return
         now = finish
-        seen[done.key] = done.values
-        fitness = float(done.values[0])
-        searcher.on_trial_complete(done.trial_id, {"fitness": fitness, "arch": done.arch})
-        yield row(done.arch, done.key, done.values, False, done.generation)
-        yield from repeat_rows()
+        seen[key] = vals
+        fitness = vals[0]
+        searcher.on_trial_complete(trial_id, {"fitness": fitness, "arch": arch})
+        yield row(arch, key, vals, False, gen, fitness)
+        if drain is not None:
+            yield from repeat_rows()
+
+
+def _float_rows(looked_up: np.ndarray | list[list[float]]) -> list[list[float]]:
+    """A lookup's answer as lists of python floats (a list of lists is taken as it is)."""
+    if isinstance(looked_up, list) and (not looked_up or isinstance(looked_up[0], list)):
+        return looked_up
+    return np.asarray(looked_up, dtype=np.float64).tolist()
 
 
 def _local_lookup(keys: Sequence[str], values: np.ndarray, benchmark: str) -> Lookup:
+    """A lookup over a run's columns held in this process, as lists of python floats (what
+    the rows hold), so an evaluation costs a dict look-up and no numpy call."""
     index = {key: i for i, key in enumerate(keys)}
+    rows = np.asarray(values, dtype=np.float64).tolist()
 
-    def lookup(batch: list[str]) -> np.ndarray:
+    def lookup(batch: list[str]) -> list[list[float]]:
         try:
-            return values[[index[k] for k in batch]]
+            return [rows[index[k]] for k in batch]
         except KeyError as err:
             from trainables.table import TableError
 
@@ -195,16 +231,17 @@ def _local_lookup(keys: Sequence[str], values: np.ndarray, benchmark: str) -> Lo
     return lookup
 
 
-def rows_to_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Row dicts -> a dict of column lists (compact to ship in a Tune result)."""
-    names = list(dict.fromkeys(k for r in rows for k in r))
-    return {name: [r.get(name) for r in rows] for name in names}
-
-
-def columns_to_rows(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    names = list(columns)
-    n = len(columns[names[0]]) if names else 0
-    return [{name: columns[name][i] for name in names} for i in range(n)]
+def chunk_columns(chunk: Sequence[tuple[Any, ...]], names: Sequence[str],
+                  constants: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Tuples of :func:`simulate_tuples` -> a dict of column lists (compact to ship in a
+    Tune result; transposed in C, no per-row dicts)."""
+    n = len(chunk)
+    columns = {name: [value] * n for name, value in constants.items()}
+    if n:
+        columns.update(zip(names, map(list, zip(*chunk, strict=True)), strict=True))
+    else:
+        columns.update((name, []) for name in names)
+    return columns
 
 
 # ---------------------------------------------------------------------------- Tune wiring
@@ -228,24 +265,33 @@ def tabular_trainable(config: dict[str, Any]) -> None:
     keys, values = columns_actor(actor, settings.dataset, refs)
     lookup = _local_lookup(keys, values, settings.benchmark)
 
-    chunk: list[dict[str, Any]] = []
+    names = eval_fields(settings)
+    constants = run_constants(settings)
+    i_query, i_fitness = names.index("query_index"), names.index("fitness")
+    chunk: list[tuple[Any, ...]] = []
     best = -math.inf
     queries = 0
-    last = time.perf_counter()
+    chunk_rows, chunk_seconds = settings.chunk_rows, settings.chunk_seconds
+    clock = time.perf_counter
+    last = clock()
 
     def report(done: bool) -> None:
-        tune.report({"rows": rows_to_columns(chunk), "queries": queries,
+        nonlocal best, queries
+        if chunk:
+            queries = chunk[-1][i_query]
+            fitness = np.fromiter((r[i_fitness] for r in chunk), np.float64, len(chunk))
+            finite = fitness[np.isfinite(fitness)]  # status "ok" <=> finite fitness
+            if finite.size:
+                best = max(best, float(finite.max()))
+        tune.report({"rows": chunk_columns(chunk, names, constants), "queries": queries,
                      "best_fitness": best if math.isfinite(best) else None, "done": done})
 
-    for result in simulate(searcher, space, lookup, settings):
-        chunk.append(result)
-        queries = result["query_index"]
-        if result["status"] == "ok":
-            best = max(best, result["fitness"])
-        if len(chunk) >= settings.chunk_rows or time.perf_counter() - last >= settings.chunk_seconds:
+    for values in simulate_tuples(searcher, space, lookup, settings):
+        chunk.append(values)
+        if len(chunk) >= chunk_rows or clock() - last >= chunk_seconds:
             report(False)
             chunk = []
-            last = time.perf_counter()
+            last = clock()
     report(True)
 
 
@@ -268,8 +314,9 @@ def _make_callback_class():
         def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ARG002
             run = trial.config["run"]
             optimizer, seed = run["optimizer"], int(run["seed"])
-            columns = result.get("rows") or {}
-            self.writer.write_rows(optimizer, seed, columns_to_rows(columns))
+            # popped: Tune keeps the result as the trial's last result and JSON-encodes it
+            # into every experiment checkpoint (Tune lets callbacks change it in place)
+            self.writer.write_columns(optimizer, seed, result.pop("rows", None) or {})
             self.progress.update(optimizer, seed, result.get("queries", 0),
                                  result.get("best_fitness"))
             if result.get("done"):
