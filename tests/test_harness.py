@@ -344,3 +344,41 @@ def test_config_errors_before_ray_starts(tmp_path, synthetic_nb201):
                            out=tmp_path / "out", summary=False)
         assert str(err.value).startswith(f"{key}:"), str(err.value)
     assert not (tmp_path / "out" / "results").exists()
+
+
+@pytest.mark.ray
+def test_trial_mode_interrupted_run_resumes_with_tuner_restore(ray_session, tmp_path,  # noqa: ARG001
+                                                               synthetic_nb201, monkeypatch):
+    """Kill a trial-mode run (a driver-side callback raises once after some rows are written),
+    then --resume (Tuner.restore): every query counted once, the old rows kept."""
+    from trainables import trial_mode
+
+    monkeypatch.setenv("TUNE_GLOBAL_CHECKPOINT_S", "0")  # checkpoint the experiment every step
+    monkeypatch.setattr(trial_mode, "FLUSH_ROWS", 2)
+    budget = 12
+    config = experiment(tmp_path, synthetic_nb201, mode="trial", workers=2, seeds=[1],
+                        optimizers={"random": {}}, budget={"queries": budget})
+    real = trial_mode.TrialRowsCallback.on_trial_result
+    calls = []
+
+    def crashing(self, iteration, trials, trial, result, **info):
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("simulated kill")
+        return real(self, iteration, trials, trial, result, **info)
+
+    monkeypatch.setattr(trial_mode.TrialRowsCallback, "on_trial_result", crashing)
+    out, errors = run_experiment(config, out=tmp_path / "cut", summary=False)
+    assert errors and "simulated kill" in errors[0]
+    monkeypatch.setattr(trial_mode.TrialRowsCallback, "on_trial_result", real)
+    before = read_rows(out)
+    assert 0 < len(before) < budget
+    _, errors = run_experiment(config, out=out, resume=True, summary=False)
+    assert errors == []
+    rows = read_rows(out)
+    fresh = rows[~rows["repeat"]]
+    assert fresh["arch_key"].nunique() == len(fresh) == budget
+    assert sorted(fresh["query_index"]) == list(range(1, budget + 1))
+    assert rows["eval_index"].tolist() == list(range(len(rows)))
+    kept = before.merge(rows, on=["eval_index", "arch", "fitness"], how="left", indicator=True)
+    assert (kept["_merge"] == "both").all()

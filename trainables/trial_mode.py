@@ -25,6 +25,8 @@ from ray import tune
 
 from trainables.tabular import TIME_COLUMN, RunSettings
 
+logger = logging.getLogger(__name__)
+
 FLUSH_ROWS = 200
 FLUSH_SECONDS = 2.0
 
@@ -100,6 +102,12 @@ class TrialRowsCallback(tune.Callback):
         self._last_generation = generation
         result = result or {}
         key = result.get("arch_key") or self.space.key(self.space.from_native(arch))
+        if key in self._seen:
+            # After Tuner.restore an in-flight architecture may be evaluated twice (Tune
+            # re-runs its trial and the searcher re-issues it); the searcher keeps the first
+            # result, and so do the rows: one query, one row.
+            logger.info("ignoring a second result for %s (already counted)", arch)
+            return
         fitness = _float(result.get("fitness"))
         reported = _float(result.get("reported"))
         train_time = result.get("train_time_s")
