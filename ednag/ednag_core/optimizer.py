@@ -304,16 +304,16 @@ class EDNAG(Optimizer):
 
     def _random_unseen(self) -> list[Choices]:
         """Fallback when the diffusion keeps producing known architectures: one unseen one."""
+        found: list[Choices] = []
         for _ in range(_RANDOM_TRIES):
             arch = self.space.sample(self.rng)
             if self.lookup(arch) is None and not self.is_pending(arch):
-                self._waiting = {self.space.key(arch)}
-                return [arch]
-        for arch in self.space.enumerate():
-            if self.lookup(arch) is None and not self.is_pending(arch):
-                self._waiting = {self.space.key(arch)}
-                return [arch]
-        return []
+                found = [arch]
+                break
+        else:
+            found = self._first_unseen()
+        self._waiting = {self.space.key(arch) for arch in found}
+        return found
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:

@@ -144,6 +144,15 @@ class Optimizer(ABC):
         if clean:
             self._observe(clean)
 
+    def _first_unseen(self) -> list[Choices]:
+        """The first architecture (in enumeration order) neither evaluated nor pending, as a
+        one-element list; ``[]`` when the space is exhausted. A fallback for algorithms whose
+        own proposals keep landing on known architectures."""
+        for choices in self.space.enumerate():
+            if self.lookup(choices) is None and not self.is_pending(choices):
+                return [choices]
+        return []
+
     def pop_repeats(self) -> list[tuple[Choices, float]]:
         """Members the algorithm re-visited since the last call, answered from the cache."""
         out, self._repeats = self._repeats, []

@@ -44,14 +44,7 @@ class RandomSearch(Optimizer):
                 return [choices]
             if self.allow_repeats:
                 self._record_repeat(choices, cached)
-        return self._first_unseen()
-
-    def _first_unseen(self) -> list[Choices]:
-        """Fallback when almost the whole space is seen: the first unseen architecture."""
-        for choices in self.space.enumerate():
-            if self.lookup(choices) is None and not self.is_pending(choices):
-                return [choices]
-        return []
+        return self._first_unseen()  # almost the whole space is seen
 
     def _observe(self, results: list[tuple[Choices, float]]) -> None:
         return None

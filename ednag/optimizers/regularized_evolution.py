@@ -67,11 +67,7 @@ class RegularizedEvolution(Optimizer):
                 return [child]
             self._record_repeat(child, cached)
             self._add(child, cached)
-        # the neighbourhood is exhausted: fall back to any unseen architecture
-        for choices in self.space.enumerate():
-            if self.lookup(choices) is None and not self.is_pending(choices):
-                return [choices]
-        return []
+        return self._first_unseen()  # the neighbourhood is exhausted
 
     def _add(self, choices: Choices, fitness: float) -> None:
         self.population.append((choices, fitness))
