@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.errors import ResultsError
-from ednag.schema import (
+from ednag.results.schema import (
     EXTRA_METRIC_PREFIX,
     META_CONFIG,
     META_SCHEMA_VERSION,

@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from analysis import diagnostics, tables, text
+from analysis import budget_tables, diagnostics, text
+from analysis.comparison import Analysis
 from analysis.curves import STATS, anytime_curves, incumbent_trace
 from analysis.errors import ResultsError
+from analysis.html_report import render_html
 from analysis.load import ResultSet
-from analysis.optimum import Optimum, reported_label, resolve_optimum
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the report shows, computed once."""
-
-    results: ResultSet
-    optimum: Optimum
-    metric_label: str
-    stat: str
-    budgets: list[int]
-    runs: pd.DataFrame
-    per_seed: pd.DataFrame
-    table: pd.DataFrame
-    tests: pd.DataFrame
-    curves: dict[str, pd.DataFrame]
-    generations: pd.DataFrame
-    generation_summary: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return f"{self.results.benchmark} / {self.results.dataset}"
-
-    def summary_cells(self) -> pd.DataFrame:
-        return text.summary_cells(self.table, self.tests, text.cell_digits(self.table["mean"]))
+from analysis.optimum import reported_label, resolve_optimum
 
 
 def analyse(
@@ -56,14 +31,14 @@ def analyse(
     notes = list(results.notes)
     opt = resolve_optimum(results, optimum, optimum_arch)
     notes.append(opt.note)
-    runs = tables.run_summary(results)
-    kept, note = tables.reached_budgets(runs, tables.parse_budgets(budgets))
+    runs = budget_tables.run_summary(results)
+    kept, note = budget_tables.reached_budgets(runs, budget_tables.parse_budgets(budgets))
     if note:
         notes.append(note)
     query_trace = incumbent_trace(results, opt, "queries")
-    per_seed = tables.per_seed_values(results, opt, kept, query_trace)
-    table = tables.budget_table(per_seed)
-    tests = tables.budget_tests(per_seed)
+    per_seed = budget_tables.per_seed_values(results, opt, kept, query_trace)
+    table = budget_tables.budget_table(per_seed)
+    tests = budget_tables.budget_tests(per_seed)
     short = runs[runs["queries"] < max(kept)]
     if len(short):
         listing = ", ".join(
@@ -115,7 +90,6 @@ def analyse(
 def write_report(analysis: Analysis, out: str | Path) -> list[Path]:
     """The report folder: CSV and Markdown tables, PNG and SVG figures, ``report.html``."""
     from analysis import figures  # matplotlib only when figures are drawn
-    from analysis.html_report import render_html
 
     out = Path(out)
     try:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ednag.schema import (
+from ednag.results.schema import (
     EXTRA_METRIC_PREFIX,
     META_CONFIG,
     META_SCHEMA_VERSION,

@@ -29,12 +29,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 def main() -> None:
     import pandas as pd
 
+    from analysis.budget_tables import budget_table, budget_tests, per_seed_values, run_summary
     from analysis.curves import anytime_curves, incumbent_trace
     from analysis.diagnostics import generation_stats
     from analysis.load import load_results
     from analysis.optimum import resolve_optimum
     from analysis.synthetic import random_rows, write_results
-    from analysis.tables import budget_table, budget_tests, per_seed_values, run_summary
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evals", type=int, default=20_000)

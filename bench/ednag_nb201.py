@@ -33,11 +33,11 @@ DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
 
 def load_dataset(folder: Path, dataset: str) -> dict[str, tuple[float, float]]:
     """arch key -> (validation accuracy, test accuracy), via the shared NB201 importer."""
-    from trainables.importers.nb201_shared import import_nb201_shared
+    from ednag.tables.importers.nb201_csv import import_nb201_csv
 
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {dataset!r}")
-    table = import_nb201_shared(folder)
+    table = import_nb201_csv(folder)
     fit = table.column(dataset, "valid_acc", 200)
     test = table.column(dataset, "test_acc", 200)
     return {key: (float(f), float(t)) for key, f, t in zip(table.keys, fit, test, strict=True)}

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ednag.experiment.progress import RunProgress
+from ednag.results.writer import ResultsWriter
 from ednag.spaces import make_space
-from searchers.registry import make_searcher
-from trainables.progress import RunProgress
-from trainables.results_writer import ResultsWriter
-from trainables.table import Table, make_meta
+from ednag.tables.table import Table, make_meta
+from searchers.factory import make_searcher
 from trainables.tabular import RunSettings, run_tabular, simulate
 
 OPTIMIZERS = tuple(os.environ.get("BENCH_OPTIMIZERS", "random,regularized_evolution,optuna_tpe,ednag").split(","))
@@ -114,7 +114,7 @@ def tabular_trial(spec: str, optimizer: str, queries: int, out: Path) -> float:
 
 def trial_mode(spec: str, queries: int, out: Path) -> float:
     """Seconds per evaluation in trial mode (one Tune trial per architecture)."""
-    from trainables.trial_mode import run_trials
+    from trainables.trial_runner import run_trials
 
     writer = ResultsWriter(out, {"bench": True})
     progress = RunProgress(queries, rich=False, log_every_s=1e9)
@@ -157,7 +157,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ednag-bench-") as tmp:
         tmp = Path(tmp)
         if args.nb201:
-            from trainables.importers import import_table
+            from ednag.tables import import_table
 
             import_table("nb201", args.nb201).save(tmp / "nb201.parquet")
             spec = str(tmp / "nb201.parquet")

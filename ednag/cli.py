@@ -10,6 +10,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
+
 
 def _dispatch(target: str):
     module, func = target.split(":")
@@ -18,6 +20,27 @@ def _dispatch(target: str):
         return int(getattr(importlib.import_module(module), func)(args) or 0)
 
     return run
+
+
+def registry_listing() -> str:
+    """Every registry's names with one line each (``ednag list``)."""
+    lines = []
+    sections = (
+        ("optimizers", OPTIMIZERS, lambda e: f"{e.summary} [{e.target}]"),
+        ("benchmarks", BENCHMARKS, lambda e: f"{e.summary} (default dataset "
+                                             f"{e.default_dataset}; table: {e.source_hint})"),
+        ("embedded tables", TABLES, lambda e: f"{e.benchmark}: {e.summary}"),
+        ("trainables", TRAINABLES, lambda e: f"{e.summary} [{e.target}]"),
+    )
+    for title, registry, describe in sections:
+        lines.append(f"{title}:")
+        lines += [f"  {name:<22} {describe(entry)}" for name, entry in registry.items()]
+    return "\n".join(lines)
+
+
+def list_command(args: argparse.Namespace) -> int:  # noqa: ARG001 - argparse interface
+    print(registry_listing())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,13 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     tables = sub.add_parser("tables", help="import and inspect benchmark tables")
     tsub = tables.add_subparsers(dest="tables_command", required=True)
     imp = tsub.add_parser("import", help="convert a benchmark's source files to a table")
-    imp.add_argument("benchmark", help="nb201 or nasbench_graph")
-    imp.add_argument("source", help="folder of the shared CSVs or an official .pth file")
+    imp.add_argument("benchmark", help="a registered benchmark: " + ", ".join(
+        name for name, entry in BENCHMARKS.items() if entry.importer is not None))
+    imp.add_argument("source", help="the benchmark's own files (see 'ednag list')")
     imp.add_argument("--out", required=True, help="output .parquet path")
-    imp.set_defaults(func=_dispatch("trainables.tables_cli:import_command"))
+    imp.set_defaults(func=_dispatch("ednag.tables.cli:import_command"))
     info = tsub.add_parser("info", help="datasets, metrics, fidelities and optima of a table")
-    info.add_argument("table", help="a .parquet table, or 'nas-bench-graph' (embedded)")
-    info.set_defaults(func=_dispatch("trainables.tables_cli:info_command"))
+    info.add_argument("table", help="a .parquet table, or an embedded table: "
+                      + ", ".join(TABLES.names()))
+    info.set_defaults(func=_dispatch("ednag.tables.cli:info_command"))
 
     run = sub.add_parser("run", help="run an experiment config")
     run.add_argument("config", help="experiment YAML file")
@@ -43,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="KEY=VALUE", help="override a dotted config key (YAML value)")
     run.add_argument("--out", default=None, help="result directory (default: results/<name>)")
     run.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    run.set_defaults(func=_dispatch("trainables.run_cli:run_command"))
+    run.set_defaults(func=_dispatch("trainables.run:run_command"))
+
+    listing = sub.add_parser("list", help="the registered optimizers, benchmarks, embedded "
+                             "tables and trainables")
+    listing.set_defaults(func=list_command)
 
     report = sub.add_parser("report", help="tables, curves and an HTML report from results")
     report.add_argument("results", nargs="+", help="result directories")

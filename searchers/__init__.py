@@ -1,12 +1,17 @@
-"""Ray Tune searchers over ednag search spaces (Ray is imported only when one is used)."""
+"""Ray Tune searchers over ednag search spaces (Ray is imported only when one is used).
+
+``make_searcher(name, space, ...)`` builds the searcher of any optimizer registered in
+:data:`ednag.registry.OPTIMIZERS`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SEARCHERS", "AskTellSearcher", "DedupeSearcher", "make_optuna_tpe", "make_searcher"]
+from searchers.factory import make_searcher, optimizer_names  # no Ray import
 
-from searchers.registry import SEARCHERS, make_searcher  # no Ray import
+__all__ = ["AskTellSearcher", "DedupeSearcher", "make_optuna_tpe", "make_searcher",
+           "optimizer_names"]
 
 _LAZY = {
     "AskTellSearcher": "searchers.ask_tell",

@@ -92,6 +92,10 @@ class AskTellSearcher(ArchSearcher):
         self.optimizer.load_state_dict(optimizer_state)
         super()._load_state(state)
 
+    def known_fitness(self, choices: Choices) -> float | None:
+        """The fitness told for an evaluated architecture (``None`` if not evaluated)."""
+        return self.optimizer.lookup(choices)
+
     @property
     def num_queries(self) -> int:
         return self.optimizer.num_queries

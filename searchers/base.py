@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import pickle
-import tempfile
 from abc import abstractmethod
 from numbers import Real
 from typing import Any
 
 from ray.tune.search import Searcher
 
+from ednag.atomic import atomic_pickle
 from ednag.optimizers.base import WORST_FITNESS
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -66,20 +65,6 @@ def fitness_from_result(
 def metric_value(fitness: float, mode: str) -> float:
     """The metric value that :func:`fitness_from_result` maps to ``fitness``."""
     return fitness if mode == "max" else -fitness
-
-
-def atomic_pickle(obj: Any, path: str) -> None:
-    """Pickle ``obj`` to ``path`` atomically: a temp file in the same folder, then replace."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pkl", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def check_metric_mode(metric: str | None, mode: str | None) -> None:

@@ -8,8 +8,9 @@ between it and Tune:
   a trial: the inner searcher is told the cached fitness at once, and the repeat is logged for
   :meth:`~searchers.base.ArchSearcher.drain_repeats`;
 * a repeat of an architecture still being evaluated waits, and is told with that result;
-* a proposal that is not a valid architecture is told the worst fitness without a query (the
-  inner searcher learns to avoid it; e.g. all-``skip`` NAS-Bench-Graph architectures);
+* a proposal that is not a valid architecture costs no query and is told to the inner searcher
+  as a failed trial (e.g. all-``skip`` NAS-Bench-Graph architectures), as is a failed
+  evaluation (Optuna records ``FAIL``, never a huge negative value);
 * ``max_queries`` distinct architectures end the run with ``FINISHED``; so does a run of
   ``max_consecutive_repeats`` proposals in a row that cost no query (a logged warning, never a
   spin).
@@ -47,7 +48,7 @@ class DedupeSearcher(ArchSearcher):
         space: SearchSpace,
         decode: Decoder,
         *,
-        max_queries: int,
+        max_queries: int | None,
         metric: str | None = None,
         mode: str | None = None,
         max_concurrent: int | None = None,
@@ -59,6 +60,8 @@ class DedupeSearcher(ArchSearcher):
             ("max_queries", max_queries),
             ("max_consecutive_repeats", max_consecutive_repeats),
         ):
+            if name == "max_queries" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         super().__init__(space, metric=metric, mode=mode, max_concurrent=max_concurrent)
@@ -89,7 +92,7 @@ class DedupeSearcher(ArchSearcher):
             if self._consecutive_free >= self.max_consecutive_repeats:
                 logger.warning(
                     "%s: %d proposals in a row were repeats or invalid; stopping after %d "
-                    "distinct queries of %d",
+                    "distinct queries of %s",
                     type(self.inner).__name__,
                     self._consecutive_free,
                     len(self._cache) + len(self._in_flight),
@@ -127,7 +130,10 @@ class DedupeSearcher(ArchSearcher):
         return None if self._in_flight else FINISHED
 
     def _over(self) -> bool:
-        return self._stopped or len(self._cache) + len(self._in_flight) >= self.max_queries
+        if self._stopped:
+            return True
+        spent = len(self._cache) + len(self._in_flight)
+        return self.max_queries is not None and spent >= self.max_queries
 
     def _decode(self, config: dict[str, Any]) -> Choices | None:
         """The inner config as a valid architecture, or ``None`` for an invalid one."""
@@ -153,4 +159,13 @@ class DedupeSearcher(ArchSearcher):
             self._tell_inner(waiting_id, fitness)
 
     def _tell_inner(self, inner_id: str, fitness: float) -> None:
-        self.inner.on_trial_complete(inner_id, result={INNER_METRIC: fitness}, error=False)
+        """Tell the inner searcher; a failure (or an invalid proposal) as a failed trial
+        (Optuna records ``FAIL``), never as a huge negative completed value."""
+        if fitness <= WORST_FITNESS:
+            self.inner.on_trial_complete(inner_id, result=None, error=True)
+        else:
+            self.inner.on_trial_complete(inner_id, result={INNER_METRIC: fitness}, error=False)
+
+    def known_fitness(self, choices: Choices) -> float | None:
+        """The fitness told for an evaluated architecture (``None`` if not evaluated)."""
+        return self._cache.get(self.space.key(choices))

@@ -37,7 +37,7 @@ def make_optuna_tpe(
     space: SearchSpace,
     *,
     seed: int,
-    max_queries: int,
+    max_queries: int | None,
     metric: str | None = "fitness",
     mode: str | None = "max",
     n_startup_trials: int = 10,
@@ -67,13 +67,18 @@ def make_optuna_tpe(
         n_startup_trials=n_startup_trials,
         multivariate=None if multivariate is None else bool(multivariate),
     )
-    inner = OptunaSearch(
-        space=distributions,
-        metric=INNER_METRIC,
-        mode="max",
-        sampler=sampler,
-        study_name=f"ednag-tpe-{seed}",
-    )
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" per run
+    try:
+        inner = OptunaSearch(
+            space=distributions,
+            metric=INNER_METRIC,
+            mode="max",
+            sampler=sampler,
+            study_name=f"ednag-tpe-{seed}",
+        )
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     return DedupeSearcher(
         inner,
         space,

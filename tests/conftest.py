@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SHARED_NB201 = REPO.parent / "shared" / "benchmarks" / "nb201"
 
 
@@ -26,16 +27,19 @@ ray_test_env()
 
 @pytest.fixture(scope="session")
 def ray_session():
-    """A single local Ray instance (2 CPUs) shared by every test that needs one."""
+    """A single local Ray instance (2 CPUs) shared by every test that needs one. Its workers
+    can import the test modules (plugins registered by a test live there)."""
     import ray
 
     if not ray.is_initialized():
+        path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p)
         ray.init(
             address="local",
             num_cpus=2,
             include_dashboard=False,
             log_to_driver=False,
             configure_logging=False,
+            runtime_env={"env_vars": {"PYTHONPATH": path}},
         )
     yield ray
     ray.shutdown()

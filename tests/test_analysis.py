@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats as sps
 
+from analysis.budget_tables import budget_table, budget_tests, parse_budgets, per_seed_values
 from analysis.cli import print_summary
 from analysis.curves import anytime_curves, incumbent_trace, nan_quantiles, sample
 from analysis.diagnostics import generation_stats
@@ -20,7 +21,6 @@ from analysis.optimum import Optimum, resolve_optimum
 from analysis.report import analyse
 from analysis.stats import holm, pairwise_tests
 from analysis.synthetic import Landscape, optimizer_rows, to_table, write_results
-from analysis.tables import budget_table, budget_tests, parse_budgets, per_seed_values
 from ednag.cli import main as ednag_main
 from ednag.optimizers import RandomSearch, RegularizedEvolution
 from ednag.spaces import NB201Space
@@ -103,7 +103,7 @@ def test_load_restores_partition_column_dropped_from_files(tmp_path):
 
 def test_missing_schema_version_is_named(tmp_path):
     write_results(hand_frame(), tmp_path, CONFIG, version=None)
-    with pytest.raises(ResultsError, match=r"no 'ednag.schema_version'.*version '1'"):
+    with pytest.raises(ResultsError, match=r"no 'ednag.results.schema_version'.*version '1'"):
         load_results(tmp_path)
 
 
@@ -359,7 +359,7 @@ def test_nan_quantiles_match_numpy():
 def test_reads_what_the_harness_results_writer_writes(tmp_path):
     """The harness' writer drops the optimizer column into the folder name and splits runs
     into parts; the config carries the optimum as {"value", "arch", "metric", ...}."""
-    writer_module = pytest.importorskip("trainables.results_writer")
+    writer_module = pytest.importorskip("ednag.results.writer")
     config = {"reported": ["test_accuracy", 200],
               "optimum": {"value": OPTIMUM, "arch": ARCH[4], "metric": "test_accuracy"}}
     writer = writer_module.ResultsWriter(tmp_path, config)

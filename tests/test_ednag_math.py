@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ednag.ednag_core.arch_mutation import mutate_decoded, novel_mutation, tournament
-from ednag.ednag_core.ddim import ddim_sigma, ddim_step, row_normalise
-from ednag.ednag_core.estimator import estimate_x0, kernel
-from ednag.ednag_core.mappings import (
+from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, novel_mutation, tournament
+from ednag.optimizers.evo_diffusion.ddim import ddim_sigma, ddim_step, row_normalise
+from ednag.optimizers.evo_diffusion.estimator import estimate_x0, kernel
+from ednag.optimizers.evo_diffusion.mappings import (
     energy,
     fitness_to_weights,
     paper_rescale,
@@ -21,9 +21,9 @@ from ednag.ednag_core.mappings import (
     rank_normalise,
     spread_normalise,
 )
-from ednag.ednag_core.mutation import mutate_population, polynomial_mutation
-from ednag.ednag_core.schedule import cosine_alphas, denoising_steps, step_alphas
-from ednag.ednag_core.selection import (
+from ednag.optimizers.evo_diffusion.mutation import mutate_population, polynomial_mutation
+from ednag.optimizers.evo_diffusion.schedule import cosine_alphas, denoising_steps, step_alphas
+from ednag.optimizers.evo_diffusion.selection import (
     diversity_scores,
     roulette,
     roulette_weights,

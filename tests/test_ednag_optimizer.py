@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-from ednag.ednag_core import PAPER, EDNAGConfig, resolve_config
 from ednag.optimizers import EDNAG, WORST_FITNESS
+from ednag.optimizers.evo_diffusion import PAPER, EDNAGConfig, resolve_config
 from ednag.spaces import make_space
 
 
@@ -214,7 +214,7 @@ def test_paper_preset_mutation_never_changes_a_decoded_architecture():
     """The documented trap, kept on purpose in the faithful preset."""
     opt = EDNAG(make_space("nb201"), seed=0, config="paper")
     rng = np.random.default_rng(0)
-    from ednag.ednag_core.mutation import mutate_population
+    from ednag.optimizers.evo_diffusion.mutation import mutate_population
 
     x = rng.standard_normal((30, 56))
     before = opt.encoding.decode_batch(x)
@@ -311,7 +311,7 @@ def test_default_with_arch_mutation_beats_its_ablation_on_a_toy_landscape():
 
 
 def test_short_parameter_aliases():
-    from ednag.ednag_core.config import resolve_config
+    from ednag.optimizers.evo_diffusion.config import resolve_config
 
     assert resolve_config("default", population=20).population_size == 20
     assert resolve_config("paper", steps=50).num_steps == 50

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trainables.experiment_config import (
+from ednag.experiment.config import (
     ConfigError,
     apply_overrides,
     load_config,

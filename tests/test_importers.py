@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from ednag.spaces import make_space
-from trainables.importers import import_table
-from trainables.importers.nasbench_graph import import_nasbench_graph, read_bench
-from trainables.importers.nb201_official import import_nb201_official
-from trainables.importers.nb201_shared import import_nb201_shared
-from trainables.table import TableError
+from ednag.tables import import_table
+from ednag.tables.importers.nasbench_graph import import_nasbench_graph, read_bench
+from ednag.tables.importers.nb201_csv import import_nb201_csv
+from ednag.tables.importers.nb201_pth import import_nb201_pth
+from ednag.tables.table import TableError
 
 # ---------------------------------------------------------------------------- NB201 CSVs
 
 
 @pytest.fixture(scope="module")
 def nb201(nb201_dir):
-    return import_nb201_shared(nb201_dir)
+    return import_nb201_csv(nb201_dir)
 
 
 # (dataset, metric, best value, NB201 index of the best) from the shared README
@@ -88,7 +88,7 @@ def test_nb201_missing_file_is_named(nb201_dir, tmp_path):
     folder = _copy_shared(nb201_dir, tmp_path)
     (folder / "acc12.csv").unlink()
     with pytest.raises(TableError, match=r"acc12\.csv not found"):
-        import_nb201_shared(folder)
+        import_nb201_csv(folder)
 
 
 def test_nb201_truncated_and_mismatched_files(nb201_dir, tmp_path):
@@ -96,7 +96,7 @@ def test_nb201_truncated_and_mismatched_files(nb201_dir, tmp_path):
     lines = (folder / "test200.csv").read_text().splitlines(keepends=True)
     (folder / "test200.csv").write_text("".join(lines[:100]))
     with pytest.raises(TableError, match=r"test200\.csv has 99 rows, expected 15625"):
-        import_nb201_shared(folder)
+        import_nb201_csv(folder)
     # give row 1 of latency.csv the arch string of row 2: the files no longer agree
     (folder / "test200.csv").write_text("".join(lines))
     lat = (folder / "latency.csv").read_text().splitlines(keepends=True)
@@ -104,7 +104,7 @@ def test_nb201_truncated_and_mismatched_files(nb201_dir, tmp_path):
     lat[2] = ",".join([row1[0], row2[1], *row1[2:]])
     (folder / "latency.csv").write_text("".join(lat))
     with pytest.raises(TableError, match=r"arch string of row 1 differs .* and latency\.csv"):
-        import_nb201_shared(folder)
+        import_nb201_csv(folder)
 
 
 def test_nb201_wrong_column_and_bad_value(nb201_dir, tmp_path):
@@ -112,17 +112,17 @@ def test_nb201_wrong_column_and_bad_value(nb201_dir, tmp_path):
     text = (folder / "acc12.csv").read_text()
     (folder / "acc12.csv").write_text(text.replace("cifar100-val", "c100-val", 1))
     with pytest.raises(TableError, match=r"acc12\.csv lacks column 'cifar100-val'"):
-        import_nb201_shared(folder)
+        import_nb201_csv(folder)
     (folder / "acc12.csv").write_text(text)
     rows = (folder / "test200.csv").read_text().splitlines(keepends=True)
     rows[5] = "oops" + rows[5][rows[5].index(","):]
     (folder / "test200.csv").write_text("".join(rows))
     with pytest.raises(TableError, match=r"non-numeric value 'oops' in test200\.csv"):
-        import_nb201_shared(folder)
+        import_nb201_csv(folder)
 
 
 def test_import_table_dispatch(tmp_path):
-    with pytest.raises(TableError, match="unknown benchmark 'nb101'; allowed: nb201"):
+    with pytest.raises(TableError, match="unknown benchmark 'nb101'; allowed: nasbench_graph, nb201"):
         import_table("nb101", tmp_path)
     with pytest.raises(TableError, match="not found"):
         import_table("nb201", tmp_path / "nowhere")
@@ -217,18 +217,18 @@ def test_official_bad_files(tmp_path):
     corrupt = tmp_path / "corrupt.pth"
     corrupt.write_bytes(b"PK\x03\x04 definitely not a torch file")
     with pytest.raises(TableError, match="not a readable NAS-Bench-201 .pth file"):
-        import_nb201_official(corrupt)
+        import_nb201_pth(corrupt)
     wrong = tmp_path / "wrong.pth"
     torch.save({"meta_archs": ARCHS}, wrong)
     with pytest.raises(TableError, match="lacks 'arch2infos', 'evaluated_indexes'"):
-        import_nb201_official(wrong)
+        import_nb201_pth(wrong)
     with pytest.raises(TableError, match="not found"):
-        import_nb201_official(tmp_path / "missing.pth")
+        import_nb201_pth(tmp_path / "missing.pth")
     bad_arch = tmp_path / "bad_arch.pth"
     torch.save({"meta_archs": ["|conv~0|+|x~0|"], "arch2infos": {}, "evaluated_indexes": []},
                bad_arch)
     with pytest.raises(TableError, match="bad arch string"):
-        import_nb201_official(bad_arch)
+        import_nb201_pth(bad_arch)
 
 
 # ---------------------------------------------------------------------------- NAS-Bench-Graph

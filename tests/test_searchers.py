@@ -15,11 +15,12 @@ pytest.importorskip("ray.tune")
 from ray.tune.search import Searcher  # noqa: E402
 
 from ednag.optimizers import WORST_FITNESS, RandomSearch, RegularizedEvolution  # noqa: E402
+from ednag.registry import OPTIMIZERS  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
 from searchers.ask_tell import AskTellSearcher  # noqa: E402
 from searchers.dedupe import INNER_METRIC, DedupeSearcher  # noqa: E402
+from searchers.factory import make_searcher  # noqa: E402
 from searchers.optuna_tpe import make_optuna_tpe  # noqa: E402
-from searchers.registry import SEARCHERS, make_searcher  # noqa: E402
 
 FINISHED = Searcher.FINISHED
 SMALL = {"ednag": {"population_size": 6}, "regularized_evolution": {"population_size": 5}}
@@ -49,7 +50,7 @@ def run_to_end(searcher, limit=10_000):
 
 
 # ---------------------------------------------------------------------- AskTellSearcher
-@pytest.mark.parametrize("name", SEARCHERS)
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
 def test_every_searcher_spends_exactly_its_budget(name):
     space = make_space("nb201")
     searcher = make_searcher(name, space, seed=1, max_queries=14, **SMALL.get(name, {}))
@@ -285,7 +286,7 @@ class ScriptedInner(Searcher):
 
     def on_trial_complete(self, trial_id, result=None, error=False):
         assert trial_id in self.asked and trial_id not in self.told
-        self.told[trial_id] = result[INNER_METRIC]
+        self.told[trial_id] = "FAIL" if error else result[INNER_METRIC]
 
 
 def dedupe(script, space=None, **kw):
@@ -344,14 +345,25 @@ def test_dedupe_runaway_repeats_stop_with_a_warning(caplog):
     assert len(inner.told) == 21
 
 
-def test_dedupe_invalid_architectures_get_the_worst_fitness_without_a_query():
+def test_dedupe_invalid_architectures_are_failed_trials_without_a_query():
     space = make_space("nasbench_graph", "cora")
     skip = space.ops.index("skip")
     valid = (3, 0, 1, skip, skip)
     searcher, inner = dedupe([(0, skip, skip, skip, skip), valid], space=space)
     assert searcher.suggest("t0")["arch"] == space.to_native(valid)
-    assert inner.told == {"dedupe_0": WORST_FITNESS}
+    assert inner.told == {"dedupe_0": "FAIL"}
     assert searcher.num_invalid == 1 and searcher.num_queries == 0
+
+
+def test_dedupe_failures_reach_the_inner_searcher_as_failed_trials():
+    searcher, inner = dedupe([A, B, A])
+    searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"fitness": float("nan")})
+    searcher.suggest("t1")
+    searcher.on_trial_complete("t1", error=True)
+    assert searcher.suggest("t2") == FINISHED  # A again: answered from the cache, then done
+    assert inner.told == {"dedupe_0": "FAIL", "dedupe_1": "FAIL", "dedupe_2": "FAIL"}
+    assert searcher.known_fitness(A) == WORST_FITNESS
 
 
 def test_dedupe_rejects_configs_outside_the_space():
@@ -400,9 +412,8 @@ def test_searcher_state_pickles_small(tmp_path):
 
 # ---------------------------------------------------------------------- registry
 def test_registry_names_and_errors():
-    assert SEARCHERS == ("random", "regularized_evolution", "optuna_tpe", "ednag")
     space = make_space("nb201")
-    with pytest.raises(ValueError, match="unknown searcher 'bo'; allowed: random, "):
+    with pytest.raises(ValueError, match="unknown optimizer 'bo'; allowed: " + ", ".join(OPTIMIZERS.names())):
         make_searcher("bo", space, seed=0, max_queries=3)
     with pytest.raises(ValueError, match="'pop'.*regularized_evolution.*population_size"):
         make_searcher("regularized_evolution", space, seed=0, max_queries=3, pop=4)
@@ -421,5 +432,5 @@ def test_package_imports_without_ray():
     import subprocess
     import sys
 
-    code = "import sys, searchers; searchers.SEARCHERS; assert 'ray' not in sys.modules"
+    code = "import sys, searchers; searchers.optimizer_names(); assert 'ray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -149,7 +149,7 @@ def test_nb201_bad_choices(nb201):
         nb201.check((1.5, 0, 0, 0, 0, 0))
     with pytest.raises(SpaceError, match="must be a str"):
         nb201.from_native(None)
-    with pytest.raises(SpaceError, match="unknown search space 'nb101'; allowed: nb201"):
+    with pytest.raises(SpaceError, match="unknown search space 'nb101'; allowed: nasbench_graph, nb201"):
         make_space("nb101")
     assert NB201_OPS[0] == "none"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_tables import small_table
 
-from trainables.table import TableError
+from ednag.tables.table import TableError
 from trainables.table_actor import (
     NAMESPACE,
     BenchmarkTable,

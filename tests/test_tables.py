@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from trainables.table import (
+from ednag.tables.load import load_table
+from ednag.tables.table import (
     METADATA_KEY,
     Table,
     TableError,
     column_name,
-    load_table,
     make_meta,
     parse_column,
 )
@@ -162,9 +162,9 @@ def test_bad_files(tmp_path):
 
 
 def test_nb201_table_round_trip(nb201_dir, tmp_path):
-    from trainables.importers.nb201_shared import import_nb201_shared
+    from ednag.tables.importers.nb201_csv import import_nb201_csv
 
-    table = import_nb201_shared(nb201_dir)
+    table = import_nb201_csv(nb201_dir)
     loaded = Table.load(table.save(tmp_path / "nb201.parquet"))
     assert loaded.archs == table.archs and loaded.meta == table.meta
     assert np.array_equal(loaded.values, table.values, equal_nan=True)

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from trainables.table import MetricRef, Table, TableError, load_table
+from ednag.registry import TABLES
+from ednag.tables import MetricRef, Table, TableError, load_table
 
 ACTOR_PREFIX = "ednag-table"
 NAMESPACE = "ednag-tables"  # fixed, so a detached actor is found again by name
@@ -88,23 +89,25 @@ class BenchmarkTable:
 def table_spec(spec: str | os.PathLike) -> str:
     """A spec normalised so that every caller names the same actor (absolute path)."""
     text = str(spec)
-    if text == "nas-bench-graph":
+    if text in TABLES.names():
         return text
     path = Path(text).expanduser().resolve()
     if not path.is_file():
-        raise TableError(f"table {text!r} not found; give a .parquet path or 'nas-bench-graph'")
+        raise TableError(f"table {text!r} not found; give a .parquet path or one of: "
+                         f"{', '.join(TABLES.names())}")
     return str(path)
 
 
-def actor_name(spec: str, node_id: str) -> str:
-    """The per-node actor name of a table spec (a file's size and mtime are part of it, so a
-    rewritten table gets a fresh actor)."""
+def actor_name(spec: str, node_id: str, run_id: str = "") -> str:
+    """The per-node actor name of a table spec for one experiment (a file's size and mtime
+    are part of it, so a rewritten table gets a fresh actor)."""
     ident = spec
-    if spec != "nas-bench-graph" and os.path.exists(spec):
+    if spec not in TABLES.names() and os.path.exists(spec):
         stat = os.stat(spec)
         ident = f"{spec}|{stat.st_size}|{stat.st_mtime_ns}"
     digest = hashlib.sha1(ident.encode()).hexdigest()[:12]
-    return f"{ACTOR_PREFIX}-{digest}-{node_id[:16]}"
+    run = f"{run_id}-" if run_id else ""
+    return f"{ACTOR_PREFIX}-{run}{digest}-{node_id[:16]}"
 
 
 def _node_gpus(node_id: str) -> float:
@@ -120,12 +123,14 @@ def get_table_actor(
     spec: str | os.PathLike,
     use_gpu: str | bool = "auto",
     node_id: str | None = None,
+    run_id: str = "",
 ):
     """Handle of the named ``BenchmarkTable`` actor serving ``spec`` on ``node_id`` (default:
-    the caller's node), created on first use and pinned to that node.
+    the caller's node) for experiment ``run_id``, created on first use and pinned to that node.
 
-    The actor is detached, so it survives the trial that created it and every later trial on
-    the node finds it; it lives until :func:`release_table_actors` or the end of the cluster.
+    The actor is detached, so it survives the trial that created it and every later trial of
+    the experiment on the node finds it; ``ednag run`` releases its actors when it ends
+    (:func:`release_table_actors`).
 
     ``use_gpu``: ``"auto"`` (a GPU if the node has one), ``True`` (require one) or ``False``.
     """
@@ -142,7 +147,7 @@ def get_table_actor(
     on_gpu = gpus > 0 and use_gpu in ("auto", True)
     remote = ray.remote(BenchmarkTable)
     return remote.options(
-        name=actor_name(spec, node_id),
+        name=actor_name(spec, node_id, run_id),
         namespace=NAMESPACE,
         get_if_exists=True,
         lifetime="detached",  # outlives the trial that happened to create it
@@ -153,13 +158,15 @@ def get_table_actor(
     ).remote(spec, "cuda" if on_gpu else None)
 
 
-def release_table_actors() -> int:
-    """Kill every table actor in the cluster; returns how many were killed."""
+def release_table_actors(run_id: str | None = None) -> int:
+    """Kill the table actors of experiment ``run_id`` (every table actor for ``None``);
+    returns how many were killed."""
     import ray
 
+    prefix = f"{ACTOR_PREFIX}-{run_id}-" if run_id else f"{ACTOR_PREFIX}-"
     killed = 0
     for entry in ray.util.list_named_actors(all_namespaces=True):
-        if entry["namespace"] == NAMESPACE and entry["name"].startswith(ACTOR_PREFIX + "-"):
+        if entry["namespace"] == NAMESPACE and entry["name"].startswith(prefix):
             ray.kill(ray.get_actor(entry["name"], namespace=NAMESPACE))
             killed += 1
     return killed

@@ -1,6 +1,8 @@
-"""Ask/tell optimizers (pure numpy, no Ray)."""
+"""Ask/tell optimizers (pure numpy, no Ray); each is registered in
+:data:`ednag.registry.OPTIMIZERS`."""
 
 from ednag.optimizers.base import WORST_FITNESS, BudgetError, Optimizer
+from ednag.optimizers.evo_diffusion.optimizer import EDNAG
 from ednag.optimizers.random_search import RandomSearch
 from ednag.optimizers.regularized_evolution import RegularizedEvolution
 
@@ -12,13 +14,3 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
 ]
-
-
-def __getattr__(name: str):
-    # lazy: ednag.ednag_core.optimizer imports ednag.optimizers.base, so an eager import here
-    # would be circular
-    if name == "EDNAG":
-        from ednag.ednag_core.optimizer import EDNAG
-
-        return EDNAG
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

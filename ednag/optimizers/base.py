@@ -17,6 +17,7 @@ Fitness is always maximised; adapters negate a metric that is minimised.
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -172,9 +173,19 @@ class Optimizer(ABC):
         """Results of earlier proposals (failed ones carry :data:`WORST_FITNESS`)."""
 
     # ------------------------------------------------------------------ state
+    #: attributes that are configuration, not state: shared by snapshots, never copied
+    _shared_state: tuple[str, ...] = ("space",)
+
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue this run exactly (a plain, picklable dict)."""
-        return dict(self.__dict__)
+        """Everything needed to continue this run exactly: a deep copy (RNG included), so
+        the snapshot never changes when the optimizer goes on; picklable."""
+        shared = {k: v for k, v in self.__dict__.items() if k in self._shared_state}
+        rest = {k: v for k, v in self.__dict__.items() if k not in self._shared_state}
+        return {**copy.deepcopy(rest), **shared}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        """Continue from a :meth:`state_dict` snapshot (copied: the snapshot stays usable)."""
+        shared = {k: v for k, v in state.items() if k in self._shared_state}
+        rest = {k: v for k, v in state.items() if k not in self._shared_state}
+        self.__dict__.update(copy.deepcopy(rest))
+        self.__dict__.update(shared)

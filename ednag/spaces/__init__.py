@@ -1,21 +1,25 @@
-"""Search spaces: the protocol and the concrete benchmark spaces."""
+"""Search spaces: the protocol (:mod:`.base`) and the benchmark spaces registered in
+:data:`ednag.registry.BENCHMARKS`."""
 
 from __future__ import annotations
 
+from ednag.registry import BENCHMARKS, RegistryError
 from ednag.spaces.base import Choices, Decision, MatrixEncoding, SearchSpace, SpaceError
 from ednag.spaces.nasbench_graph import GRAPH_DATASETS, NasBenchGraphSpace
 from ednag.spaces.nb201 import NB201_OPS, NB201PaperEncoding, NB201Space
 
-SPACES: tuple[str, ...] = ("nb201", "nasbench_graph")
+#: encodings of :func:`make_encoding`
+ENCODINGS: tuple[str, ...] = ("onehot", "nb201_paper")
 
 
 def make_space(name: str, dataset: str | None = None) -> SearchSpace:
-    """The space of benchmark ``name`` (``dataset`` matters for NAS-Bench-Graph only)."""
-    if name == "nb201":
-        return NB201Space()
-    if name == "nasbench_graph":
-        return NasBenchGraphSpace(dataset or "arxiv")
-    raise SpaceError(f"unknown search space {name!r}; allowed: {', '.join(SPACES)}")
+    """The space of registered benchmark ``name`` (``dataset`` matters for spaces that differ
+    per dataset, e.g. NAS-Bench-Graph)."""
+    try:
+        entry = BENCHMARKS.get(name)
+    except RegistryError as err:
+        raise SpaceError(str(err).replace("benchmark", "search space", 1)) from None
+    return entry.space.load()(dataset)
 
 
 def make_encoding(space: SearchSpace, kind: str = "onehot") -> MatrixEncoding:
@@ -27,19 +31,19 @@ def make_encoding(space: SearchSpace, kind: str = "onehot") -> MatrixEncoding:
         if not isinstance(space, NB201Space):
             raise SpaceError(f"encoding 'nb201_paper' needs the nb201 space, not {space.name!r}")
         return NB201PaperEncoding(space)
-    raise SpaceError(f"unknown encoding {kind!r}; allowed: onehot, nb201_paper")
+    raise SpaceError(f"unknown encoding {kind!r}; allowed: {', '.join(ENCODINGS)}")
 
 
 __all__ = [
     "Choices",
     "Decision",
+    "ENCODINGS",
     "GRAPH_DATASETS",
     "MatrixEncoding",
     "NB201_OPS",
     "NB201PaperEncoding",
     "NB201Space",
     "NasBenchGraphSpace",
-    "SPACES",
     "SearchSpace",
     "SpaceError",
     "make_encoding",

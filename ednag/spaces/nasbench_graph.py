@@ -113,3 +113,8 @@ def _graph_hash(link_index: int, ops: tuple[str, ...]) -> int:
     from nas_bench_graph.architecture import Arch  # the benchmark's own canonicaliser
 
     return int(Arch(list(GRAPH_LINKS[link_index]), list(ops)).valid_hash())
+
+
+def space_for(dataset: str | None = None) -> NasBenchGraphSpace:
+    """The NAS-Bench-Graph space of ``dataset`` (default ``arxiv``)."""
+    return NasBenchGraphSpace(dataset or "arxiv")

@@ -127,3 +127,8 @@ class NB201PaperEncoding(MatrixEncoding):
     def decode_batch(self, flat: np.ndarray) -> list[Choices | None]:
         idx = np.asarray(flat).reshape(-1, 8, 7)[:, 1:7, :].argmax(axis=2)
         return [None if (row < 2).any() else tuple((row - 2).tolist()) for row in idx]
+
+
+def space_for(dataset: str | None = None) -> NB201Space:
+    """The NB201 space (the same cell space for every dataset)."""
+    return NB201Space()

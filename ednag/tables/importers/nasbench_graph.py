@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ednag.spaces import GRAPH_DATASETS, NasBenchGraphSpace
-from trainables.table import Table, TableError, column_name, make_meta
+from ednag.tables.table import Table, TableError, column_name, make_meta
 
 # our metric name -> field of the package's record
 METRICS: dict[str, str] = {
@@ -95,3 +95,11 @@ def import_nasbench_graph(folder: str | Path | None = None) -> Table:
         source=f"nas-bench-graph package tables ({folder}); keys = Arch.valid_hash()",
     )
     return Table([archs_by_key[k] for k in keys], keys, columns, meta)
+
+
+def import_source(source: str | Path | None = None) -> Table:
+    """The registry's importer: ``source`` is the package's ``light/`` folder, or ``None`` (or
+    ``nas-bench-graph``) for the one inside the installed wheel."""
+    if source is not None and str(source) == "nas-bench-graph":
+        source = None
+    return import_nasbench_graph(source)

@@ -2,13 +2,13 @@
 
 Pure: no Ray, no table loading. Every error is a :class:`ConfigError` naming the key and the
 values it accepts. Checks that need the table (dataset and metric names) or the optimizer
-classes (their parameters) live in :mod:`trainables.run_cli`, before any Ray worker starts.
+classes (their parameters) live in :mod:`trainables.run`, before any Ray worker starts.
 
 A config (all keys but ``benchmark`` and ``optimizers`` optional)::
 
     name: nb201-cifar10             # default: the file name without .yaml
-    benchmark: nb201                # nasbench_graph | nb201
-    table: ../shared/benchmarks/nb201   # .parquet path, folder (nb201) or nas-bench-graph
+    benchmark: nb201                # a registered benchmark (ednag list)
+    table: ../../shared/benchmarks/nb201   # .parquet, the benchmark's own files, or embedded
     dataset: cifar10
     fitness: accuracy@200           # metric[@fidelity]; default: the table's default
     reported: test_accuracy@200
@@ -16,10 +16,11 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     seeds: 5                        # a count n (seeds 0..n-1) or a list of ints
     budget: {queries: 200, sim_seconds: 36000}
     mode: tabular                   # tabular | trial
+    trainable: lookup               # trial mode: a registered trainable (ednag list)
     workers: 1                      # simulated workers (tabular) / concurrent trials (trial)
     sim_time_per_eval: 1.0          # simulated seconds per evaluation without a time metric
     sleep_scale: 0.0                # trial mode: sleep this fraction of the training time
-    max_failures: 0                 # trial mode: retries of a failed trial
+    max_failures: 2                 # retries of a run / trial whose worker died or raised
     ray: {address: null, num_cpus: null}
 """
 
@@ -34,20 +35,19 @@ from typing import Any
 
 import yaml
 
-BENCHMARKS: tuple[str, ...] = ("nasbench_graph", "nb201")
-OPTIMIZERS: tuple[str, ...] = ("ednag", "random", "regularized_evolution", "optuna_tpe")
+from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
+
 MODES: tuple[str, ...] = ("tabular", "trial")
-EMBEDDED_TABLES: tuple[str, ...] = ("nas-bench-graph",)
-DEFAULT_TABLES: dict[str, str] = {"nasbench_graph": "nas-bench-graph"}
-DEFAULT_DATASETS: dict[str, str] = {"nasbench_graph": "arxiv", "nb201": "cifar10"}
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "description", "benchmark", "table", "dataset", "fitness", "reported",
-    "optimizers", "seeds", "budget", "mode", "workers", "sim_time_per_eval", "sleep_scale",
-    "max_failures", "ray",
+    "optimizers", "seeds", "budget", "mode", "trainable", "workers", "sim_time_per_eval",
+    "sleep_scale", "max_failures", "ray",
 )
 BUDGET_KEYS: tuple[str, ...] = ("queries", "sim_seconds")
 RAY_KEYS: tuple[str, ...] = ("address", "num_cpus", "num_gpus", "object_store_memory")
 DEFAULT_SIM_TIME_PER_EVAL = 1.0
+#: retries of a run (tabular) or a trial (trial mode) whose worker died or that raised
+DEFAULT_MAX_FAILURES = 2
 
 MetricRef = tuple[str, int | str | None]
 
@@ -71,6 +71,7 @@ class ExperimentConfig:
     max_queries: int | None
     sim_seconds: float | None
     mode: str
+    trainable: str
     workers: int
     sim_time_per_eval: float
     sleep_scale: float
@@ -144,11 +145,12 @@ def validate(
         raise ConfigError(
             f"unknown config key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
         )
-    benchmark = _choice(raw, "benchmark", BENCHMARKS, required=True)
+    benchmark = _choice(raw, "benchmark", BENCHMARKS.names(), required=True)
+    entry = BENCHMARKS.get(benchmark)
     name = raw.get("name") or "experiment"
     if not isinstance(name, str) or "/" in name:
         raise ConfigError(f"name must be a string without '/', got {name!r}")
-    dataset = raw.get("dataset", DEFAULT_DATASETS[benchmark])
+    dataset = raw.get("dataset", entry.default_dataset)
     if not isinstance(dataset, str) or not dataset:
         raise ConfigError(f"dataset must be a dataset name (a string), got {dataset!r}")
     mode = _choice(raw, "mode", MODES, default="tabular")
@@ -156,7 +158,7 @@ def validate(
     return ExperimentConfig(
         name=name,
         benchmark=benchmark,
-        table=resolve_table(raw.get("table", DEFAULT_TABLES.get(benchmark)), benchmark, base_dirs),
+        table=resolve_table(raw.get("table", entry.default_table), benchmark, base_dirs),
         dataset=dataset,
         fitness=parse_metric(raw.get("fitness"), "fitness"),
         reported=parse_metric(raw.get("reported"), "reported"),
@@ -165,30 +167,31 @@ def validate(
         max_queries=max_queries,
         sim_seconds=sim_seconds,
         mode=mode,
+        trainable=_trainable(raw.get("trainable"), mode),
         workers=_positive_int(raw.get("workers", 1), "workers"),
         sim_time_per_eval=_positive_float(
             raw.get("sim_time_per_eval", DEFAULT_SIM_TIME_PER_EVAL), "sim_time_per_eval"
         ),
         sleep_scale=_non_negative_float(raw.get("sleep_scale", 0.0), "sleep_scale"),
-        max_failures=_non_negative_int(raw.get("max_failures", 0), "max_failures"),
+        max_failures=_non_negative_int(raw.get("max_failures", DEFAULT_MAX_FAILURES),
+                                       "max_failures"),
         ray=_ray_options(raw.get("ray")),
         raw=copy.deepcopy(dict(raw)),
     )
 
 
 def resolve_table(value: Any, benchmark: str, base_dirs: Sequence[Path]) -> str:
-    """An embedded table name, or the absolute path of an existing file or folder."""
+    """An embedded table name, or the absolute path of an existing file or folder (a relative
+    path is looked up in ``base_dirs`` in order: the config file's folder, then the current
+    directory)."""
+    embedded = TABLES.names()
+    hint = BENCHMARKS.get(benchmark).source_hint
     if value is None:
-        raise ConfigError(
-            f"table is required for benchmark {benchmark!r}: a .parquet table path"
-            + (" or the NAS-Bench-201 folder (e.g. ../shared/benchmarks/nb201)"
-               if benchmark == "nb201" else "")
-        )
+        raise ConfigError(f"table is required for benchmark {benchmark!r}: {hint}")
     if not isinstance(value, (str, Path)) or not str(value):
-        raise ConfigError(f"table must be a path or one of {', '.join(EMBEDDED_TABLES)}, "
-                          f"got {value!r}")
+        raise ConfigError(f"table must be a path or one of {', '.join(embedded)}, got {value!r}")
     text = str(value)
-    if text in EMBEDDED_TABLES:
+    if text in embedded:
         return text
     path = Path(text).expanduser()
     tried = [path] if path.is_absolute() else [Path(base) / path for base in base_dirs]
@@ -196,8 +199,8 @@ def resolve_table(value: Any, benchmark: str, base_dirs: Sequence[Path]) -> str:
         if candidate.exists():
             return str(candidate.resolve())
     raise ConfigError(
-        f"table {text!r} not found (looked at {', '.join(str(p) for p in tried)}); give a "
-        f".parquet table, a NAS-Bench-201 folder, or one of: {', '.join(EMBEDDED_TABLES)}"
+        f"table {text!r} not found (looked at {', '.join(str(p) for p in tried)}); give "
+        f"{hint}, a .parquet table, or one of: {', '.join(embedded)}"
     )
 
 
@@ -233,7 +236,19 @@ def _choice(raw: Mapping[str, Any], key: str, allowed: Sequence[str], *, default
     return str(value)
 
 
+def _trainable(value: Any, mode: str) -> str:
+    if value is None:
+        return "lookup"
+    if mode != "trial":
+        raise ConfigError("trainable needs mode: trial (tabular mode replays the table itself)")
+    names = TRAINABLES.names()
+    if value not in names:
+        raise ConfigError(f"trainable: unknown value {value!r}; allowed: {', '.join(names)}")
+    return str(value)
+
+
 def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
+    allowed = OPTIMIZERS.names()
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
@@ -241,13 +256,13 @@ def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict) or not value:
         raise ConfigError(
             f"optimizers must map optimizer names to parameters (or list names); allowed "
-            f"names: {', '.join(OPTIMIZERS)}; got {value!r}"
+            f"names: {', '.join(allowed)}; got {value!r}"
         )
     out: dict[str, dict[str, Any]] = {}
     for name, params in value.items():
-        if name not in OPTIMIZERS:
+        if name not in allowed:
             raise ConfigError(f"optimizers: unknown optimizer {name!r}; allowed: "
-                              f"{', '.join(OPTIMIZERS)}")
+                              f"{', '.join(allowed)}")
         if params is None:
             params = {}
         if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
@@ -385,6 +400,7 @@ def config_summary(config: ExperimentConfig) -> dict[str, Any]:
         "seeds": list(config.seeds),
         "budget": {"queries": config.max_queries, "sim_seconds": config.sim_seconds},
         "mode": config.mode,
+        "trainable": config.trainable,
         "workers": config.workers,
         "sim_time_per_eval": config.sim_time_per_eval,
         "sleep_scale": config.sleep_scale,

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ednag.ednag_core.arch_mutation import ARCH_MUTATION_PARENTS
-from ednag.ednag_core.mappings import MAPPINGS, SHARPENINGS
-from ednag.ednag_core.mutation import MUTATION_MODES
+from ednag.optimizers.evo_diffusion.arch_mutation import ARCH_MUTATION_PARENTS
+from ednag.optimizers.evo_diffusion.mappings import MAPPINGS, SHARPENINGS
+from ednag.optimizers.evo_diffusion.mutation import MUTATION_MODES
 
 ENCODINGS: tuple[str, ...] = ("onehot", "nb201_paper")
 ELITE_IDENTITIES: tuple[str, ...] = ("fitness", "arch")

@@ -2,7 +2,7 @@
 
 Layout of a result directory ``DIR``::
 
-    DIR/results/optimizer=<name>/seed=<seed>-part-<k>.parquet   rows (schema: ednag.schema)
+    DIR/results/optimizer=<name>/seed=<seed>-part-<k>.parquet   rows (schema: ednag.results.schema)
     DIR/state/done/optimizer=<name>/seed=<seed>.json             a finished run's marker
 
 Each part is written to a hidden temp file in the same folder and renamed into place, so a
@@ -20,7 +20,6 @@ import math
 import os
 import platform
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -29,7 +28,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ednag.schema import (
+from ednag.atomic import atomic_write, atomic_write_text
+from ednag.results.schema import (
     EXTRA_METRIC_PREFIX,
     META_CONFIG,
     META_SCHEMA_VERSION,
@@ -107,26 +107,9 @@ def _column_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
     return pa.array(values, type=type_)
 
 
-def atomic_write_parquet(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` through a hidden temp file in the same folder + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def write_parquet_part(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet part atomically (zstd-compressed)."""
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def _json_default(value: Any) -> Any:
@@ -198,7 +181,7 @@ class ResultsWriter:
         existing = self.parts(optimizer, seed)
         index = int(_PART_RE.match(existing[-1].name).group(2)) + 1 if existing else 0
         path = self.run_dir(optimizer) / f"seed={seed}-part-{index:05d}.parquet"
-        return atomic_write_parquet(table, path)
+        return write_parquet_part(table, path)
 
     def clear_run(self, optimizer: str, seed: int, keep: Iterable[str | Path] = ()) -> list[Path]:
         """Delete the parts of one run (except ``keep``) and its marker; returns what went."""
@@ -211,7 +194,7 @@ class ResultsWriter:
 
     def mark_done(self, optimizer: str, seed: int, summary: Mapping[str, Any]) -> None:
         """Record that run (optimizer, seed) finished and all its rows are written."""
-        _atomic_write_text(self._marker(optimizer, seed),
+        atomic_write_text(self._marker(optimizer, seed),
                            json.dumps(dict(summary), default=_json_default))
 
     def is_done(self, optimizer: str, seed: int) -> bool:

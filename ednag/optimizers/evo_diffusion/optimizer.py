@@ -12,20 +12,19 @@ stops at exactly ``max_queries``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 
-from ednag.ednag_core.arch_mutation import mutate_decoded, novel_mutation, tournament
-from ednag.ednag_core.config import EDNAGConfig, resolve_config
-from ednag.ednag_core.ddim import ddim_step, row_normalise
-from ednag.ednag_core.estimator import estimate_x0
-from ednag.ednag_core.mappings import fitness_to_weights, sharpen
-from ednag.ednag_core.mutation import mutate_population
-from ednag.ednag_core.schedule import step_alphas
-from ednag.ednag_core.selection import select_population
 from ednag.optimizers.base import WORST_FITNESS, Optimizer
+from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, novel_mutation, tournament
+from ednag.optimizers.evo_diffusion.config import EDNAGConfig, resolve_config
+from ednag.optimizers.evo_diffusion.ddim import ddim_step, row_normalise
+from ednag.optimizers.evo_diffusion.estimator import estimate_x0
+from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
+from ednag.optimizers.evo_diffusion.mutation import mutate_population
+from ednag.optimizers.evo_diffusion.schedule import step_alphas
+from ednag.optimizers.evo_diffusion.selection import select_population
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -59,6 +58,7 @@ class EDNAG(Optimizer):
     """
 
     name = "ednag"
+    _shared_state = ("space", "encoding")
 
     def __init__(
         self,
@@ -314,16 +314,3 @@ class EDNAG(Optimizer):
             found = self._first_unseen()
         self._waiting = {self.space.key(arch) for arch in found}
         return found
-
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict[str, Any]:
-        """A deep copy of the whole state (the numpy Generator included), picklable."""
-        shared = {"space": self.space, "encoding": self.encoding}
-        state = {k: v for k, v in self.__dict__.items() if k not in shared}
-        return {**copy.deepcopy(state), **shared}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        shared = {k: state[k] for k in ("space", "encoding") if k in state}
-        rest = {k: v for k, v in state.items() if k not in shared}
-        self.__dict__.update(copy.deepcopy(rest))
-        self.__dict__.update(shared)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ednag.spaces import SpaceError, make_space
-from trainables.table import Table, TableError, column_name, make_meta
+from ednag.tables.table import Table, TableError, column_name, make_meta
 
 NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
 NUM_ARCHS = 15625
@@ -85,7 +85,7 @@ def _numeric(frame: pd.DataFrame, name: str, col: str) -> np.ndarray:
     return values
 
 
-def import_nb201_shared(folder: str | Path) -> Table:
+def import_nb201_csv(folder: str | Path) -> Table:
     """The NB201 table from the shared CSV folder; TableError for a missing or bad file."""
     folder = Path(folder)
     if not folder.is_dir():

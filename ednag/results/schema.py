@@ -11,7 +11,7 @@ import pyarrow as pa
 
 SCHEMA_VERSION = "1"
 #: file-metadata keys (values are UTF-8 JSON or plain strings)
-META_SCHEMA_VERSION = b"ednag.schema_version"
+META_SCHEMA_VERSION = b"ednag.results.schema_version"
 META_CONFIG = b"ednag.config"
 META_VERSIONS = b"ednag.versions"
 

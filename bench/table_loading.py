@@ -1,6 +1,6 @@
 """Benchmark tables: load time and lookup latency, measured in one run.
 
-    python bench/tables.py [--shared ../shared/benchmarks/nb201] [--repeats 50]
+    python bench/table_loading.py [--shared ../shared/benchmarks/nb201] [--repeats 50]
 
 Measures (NB201, from the shared CSVs):
 - load of our Parquet table vs reading the four source CSVs with pandas, and vs building the
@@ -25,8 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trainables.importers.nb201_shared import FILES, import_nb201_shared  # noqa: E402
-from trainables.table import Table  # noqa: E402
+from ednag.tables.importers.nb201_csv import FILES, import_nb201_csv  # noqa: E402
+from ednag.tables.table import Table  # noqa: E402
 
 
 def timed(fn, repeats: int) -> float:
@@ -46,18 +46,18 @@ def main() -> int:
     args = parser.parse_args()
     shared = Path(args.shared)
     if not (shared / "valid200_perseed.csv").is_file():
-        print(f"bench/tables.py needs the NAS-Bench-201 CSVs at {shared} "
+        print(f"bench/table_loading.py needs the NAS-Bench-201 CSVs at {shared} "
               "(../shared/benchmarks/nb201); pass --shared", file=sys.stderr)
         return 2
 
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = import_nb201_shared(shared).save(Path(tmp) / "nb201.parquet")
+        path = import_nb201_csv(shared).save(Path(tmp) / "nb201.parquet")
         table = Table.load(path)  # warm the file cache and imports
         load_parquet = timed(lambda: Table.load(path), args.repeats)
         load_csv = timed(lambda: [pd.read_csv(shared / name) for name in FILES], 5)
-        import_csv = timed(lambda: import_nb201_shared(shared), 3)
+        import_csv = timed(lambda: import_nb201_csv(shared), 3)
         size_mb = os.path.getsize(path) / 1e6
 
         rng = np.random.default_rng(0)

@@ -1,9 +1,8 @@
 """Trial mode: one Tune trial per architecture, the searcher as Tune's ``search_alg``.
 
-Per (optimizer, seed) one ``Tuner`` runs :func:`lookup_trainable` (reads the fitness, reported
-and time metrics of its architecture from the ``BenchmarkTable`` actor, optionally sleeps
-``sleep_scale`` x the training time to emulate training) with ``max_concurrent_trials =
-workers``, ``reuse_actors=True`` and a ``FailureConfig``. The driver-side
+Per (optimizer, seed) one ``Tuner`` runs the run's trainable (a registered one, by default
+:func:`~trainables.lookup.lookup_trainable`) with ``max_concurrent_trials = workers``,
+``reuse_actors=True`` and ``FailureConfig(max_failures)``: a trial whose worker dies is retried. The driver-side
 :class:`TrialRowsCallback` turns every trial result (and error) into a row, adds the searcher's
 free repeats (``drain_repeats()``), and writes Parquet parts as rows arrive.
 
@@ -23,34 +22,14 @@ from typing import Any
 
 from ray import tune
 
-from trainables.tabular import TIME_COLUMN, RunSettings
+from ednag.experiment.settings import TIME_COLUMN, RunSettings
+from ednag.registry import Ref
+from searchers.factory import build_searcher
 
 logger = logging.getLogger(__name__)
 
 FLUSH_ROWS = 200
 FLUSH_SECONDS = 2.0
-
-
-def lookup_trainable(config: dict[str, Any], run: dict[str, Any]) -> None:
-    """Tune function trainable: the table's metrics for ``config["arch"]``."""
-    import ray
-
-    from ednag.spaces import make_space
-    from trainables.table_actor import get_table_actor
-
-    settings = RunSettings.from_dict(run)
-    space = make_space(settings.benchmark, settings.dataset)
-    key = space.key(space.from_native(config["arch"]))
-    actor = get_table_actor(settings.table)
-    values = ray.get(actor.query.remote([key], settings.dataset, settings.metrics()))[0]
-    train_time = float(values[2]) if settings.time is not None else None
-    sleep_scale = float(settings.extra.get("sleep_scale", 0.0))
-    if sleep_scale > 0:
-        cost = train_time if train_time is not None and math.isfinite(train_time) else (
-            settings.sim_time_per_eval)
-        time.sleep(sleep_scale * cost)
-    tune.report({"fitness": float(values[0]), "reported": float(values[1]),
-                 "train_time_s": train_time, "arch_key": key})
 
 
 class TrialRowsCallback(tune.Callback):
@@ -76,9 +55,7 @@ class TrialRowsCallback(tune.Callback):
     @property
     def space(self) -> Any:
         if self._space is None:
-            from ednag.spaces import make_space
-
-            self._space = make_space(self.settings.benchmark, self.settings.dataset)
+            self._space = self.settings.make_space()
         return self._space
 
     def _row(self, arch: str, key: str, fitness: float, reported: float, train_time: float | None,
@@ -203,26 +180,23 @@ def run_trials(
     resume: bool = False,
 ) -> list[str]:
     """One ``Tuner`` per (optimizer, seed); returns error messages of failed runs."""
-    from searchers.registry import make_searcher
-
     errors: list[str] = []
     quiet = logging.getLogger("ray.tune.analysis.experiment_analysis")
     for s in todo:
         path = storage / f"trial-{s.optimizer}-seed{s.seed}"
         cpus = min(1.0, num_cpus / max(1, s.workers))
         trainable = tune.with_resources(
-            tune.with_parameters(lookup_trainable, run=s.to_dict()), {"cpu": cpus})
+            tune.with_parameters(Ref.parse(s.trainable_ref).load(), run=s.to_dict()),
+            {"cpu": cpus})
         if resume and tune.Tuner.can_restore(str(path)):
             progress.note(f"{s.optimizer} seed {s.seed}: resuming from {path}")
             tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
         else:
             shutil.rmtree(path, ignore_errors=True)
             writer.clear_run(s.optimizer, s.seed)
-            from ednag.spaces import make_space
-
-            space = make_space(s.benchmark, s.dataset)
-            searcher = make_searcher(s.optimizer, space, seed=s.seed, max_queries=s.max_queries,
-                                     metric="fitness", mode="max", **s.params)
+            searcher = build_searcher(s.optimizer_ref, s.optimizer_kind, s.make_space(),
+                                      seed=s.seed, max_queries=s.max_queries, metric="fitness",
+                                      mode="max", name=s.optimizer, **s.params)
             callback = TrialRowsCallback(writer, s, searcher, progress)
             tuner = tune.Tuner(
                 trainable,

@@ -7,12 +7,12 @@ import math
 import sys
 import time
 
-from trainables.table import Table, TableError, load_table
+from ednag.tables import Table, TableError, load_table
 
 
 def import_command(args: argparse.Namespace) -> int:
     """Convert a benchmark's source files (``args.source``) into a table at ``args.out``."""
-    from trainables.importers import import_table
+    from ednag.tables import import_table
 
     try:
         start = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ednag.ednag_core.ddim import row_normalise
+from ednag.optimizers.evo_diffusion.ddim import row_normalise
 
 MUTATION_MODES: tuple[str, ...] = ("member", "gene")
 

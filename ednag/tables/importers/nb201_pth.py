@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ednag.spaces import SpaceError, make_space
-from trainables.importers.nb201_shared import DEFAULTS, NB201_DATASETS, SEEDS
-from trainables.table import Table, TableError, column_name, make_meta
+from ednag.tables.importers.nb201_csv import DEFAULTS, NB201_DATASETS, SEEDS
+from ednag.tables.table import Table, TableError, column_name, make_meta
 
 REQUIRED_KEYS: tuple[str, ...] = ("meta_archs", "arch2infos", "evaluated_indexes")
 _EPOCHS = {"200": "full", "12": "less"}
@@ -102,7 +102,7 @@ def _arch_metrics(hp2res: dict, ds: str) -> dict[tuple[str, int | None], float]:
     return out
 
 
-def import_nb201_official(path: str | Path) -> Table:
+def import_nb201_pth(path: str | Path) -> Table:
     """The NB201 table from an official .pth file (or a file of the same structure)."""
     from nas_201_api import NASBench201API
 

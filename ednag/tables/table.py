@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ednag.atomic import atomic_write
+
 FORMAT_VERSION = 1
 METADATA_KEY = b"ednag.table"
-EMBEDDED_SPECS: tuple[str, ...] = ("nas-bench-graph",)
 
 Fidelity = int | str | None
 MetricRef = tuple[str, Fidelity]
@@ -272,17 +272,9 @@ class Table:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the table to ``path`` atomically (temp file in the same folder + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            pq.write_table(self.to_arrow(), tmp, compression="none")  # fastest to load
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        arrow = self.to_arrow()
+        # uncompressed: fastest to load
+        return atomic_write(path, lambda tmp: pq.write_table(arrow, tmp, compression="none"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Table:
@@ -409,20 +401,3 @@ def _check_defaults(table: Table) -> None:
                 table.column_index(dataset, ref[0], ref[1])
             except TableError as err:
                 raise TableError(f"default {role!r} of {dataset!r}: {err}") from None
-
-
-# ---------------------------------------------------------------------------- specs
-def load_table(spec: str | os.PathLike) -> Table:
-    """A table from a spec: a ``.parquet`` path, or ``nas-bench-graph`` (embedded: built in
-    memory from the ``nas-bench-graph`` pip package)."""
-    if str(spec) == "nas-bench-graph":
-        from trainables.importers.nasbench_graph import import_nasbench_graph
-
-        return import_nasbench_graph()
-    path = Path(spec)
-    if not path.exists():
-        raise TableError(
-            f"table {str(spec)!r} not found; give a .parquet path or one of: "
-            f"{', '.join(EMBEDDED_SPECS)}"
-        )
-    return Table.load(path)

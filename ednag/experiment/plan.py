@@ -1,0 +1,145 @@
+"""An experiment plan: a validated config checked against its table, and the settings of every
+run (no Ray).
+
+The table is loaded in the driver to check the dataset and the metrics and to record the
+optimum; the optimizer parameters are checked by the runner (which may import Ray).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ednag.atomic import atomic_write_text
+from ednag.experiment.config import ConfigError, ExperimentConfig, config_summary
+from ednag.experiment.settings import RunSettings
+from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
+from ednag.spaces import SpaceError, make_space
+from ednag.tables import Table, TableError, import_table, load_table
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated experiment ready to run."""
+
+    config: ExperimentConfig
+    out_dir: Path
+    table_spec: str  # what the BenchmarkTable actor loads
+    metadata: dict[str, Any]  # the run config stored in every Parquet file
+    settings: list[RunSettings]
+    space: Any
+    run_id: str
+
+
+def run_id_of(out_dir: Path) -> str:
+    """A short id of an experiment (its result directory): names its table actors."""
+    return hashlib.sha1(str(Path(out_dir).resolve()).encode()).hexdigest()[:10]
+
+
+def load_driver_table(config: ExperimentConfig, state_dir: Path) -> tuple[Table, str]:
+    """The table (for validation and the optimum) and the spec the actor will load.
+
+    A benchmark's own files (a folder, an official file) are imported in memory; the actor gets
+    a Parquet copy in ``DIR/state/`` (the actor loads tables from Parquet or embedded names).
+    """
+    spec = config.table
+    is_table = spec in TABLES.names() or (Path(spec).is_file() and spec.endswith(".parquet"))
+    if not is_table:
+        try:
+            table = import_table(config.benchmark, spec)
+        except TableError as err:
+            raise ConfigError(f"table: {err}") from None
+        digest = hashlib.sha1(spec.encode()).hexdigest()[:10]
+        copy = state_dir / f"table-{config.benchmark}-{digest}.parquet"
+        if not copy.is_file():
+            table.save(copy)
+        return table, str(copy)
+    try:
+        return load_table(spec), spec
+    except TableError as err:
+        raise ConfigError(f"table: {err}") from None
+
+
+def _metric(table: Table, config: ExperimentConfig, role: str) -> tuple[str, Any] | None:
+    given = getattr(config, role) if role != "time" else None
+    ref = given or table.defaults(config.dataset)[role]
+    if ref is None:
+        return None
+    try:
+        table.column_index(config.dataset, ref[0], ref[1])
+    except TableError as err:
+        raise ConfigError(f"{role}: {err}") from None
+    return (ref[0], ref[1])
+
+
+def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000) -> Plan:
+    """Validate ``config`` against its table; build the run settings."""
+    out_dir = Path(out_dir)
+    state_dir = out_dir / "state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    table, actor_spec = load_driver_table(config, state_dir)
+    if table.benchmark != config.benchmark:
+        raise ConfigError(
+            f"benchmark: the table {config.table!r} holds {table.benchmark!r}, but the config "
+            f"says {config.benchmark!r}"
+        )
+    try:
+        table.metrics(config.dataset)
+    except TableError as err:
+        raise ConfigError(f"dataset: {err}") from None
+    fitness = _metric(table, config, "fitness")
+    reported = _metric(table, config, "reported")
+    time_ref = _metric(table, config, "time")
+    try:
+        space = make_space(config.benchmark, config.dataset)
+    except SpaceError as err:
+        raise ConfigError(f"dataset: {err}") from None
+    max_queries = config.max_queries or len(table)
+    best_arch, best_value = table.best(config.dataset, *reported)
+    best_fit_arch, best_fit = table.best(config.dataset, *fitness)
+    metadata = config_summary(config)
+    metadata.update(
+        fitness=list(fitness), reported=list(reported),
+        time=None if time_ref is None else list(time_ref),
+        table_source=table.source,
+        optimum={"value": best_value, "arch": best_arch, "metric": reported[0],
+                 "fidelity": reported[1]},
+        optimum_fitness={"value": best_fit, "arch": best_fit_arch, "metric": fitness[0],
+                         "fidelity": fitness[1]},
+    )
+    run_id = run_id_of(out_dir)
+    space_ref = str(BENCHMARKS.get(config.benchmark).space)
+    trainable_ref = str(TRAINABLES.get(config.trainable).target)
+    settings = []
+    for name, seed in config.runs:
+        entry = OPTIMIZERS.get(name)
+        settings.append(RunSettings(
+            benchmark=config.benchmark, dataset=config.dataset, table=actor_spec,
+            optimizer=name, params=dict(config.optimizers[name]), seed=seed,
+            max_queries=max_queries, sim_seconds=config.sim_seconds, workers=config.workers,
+            fitness=fitness, reported=reported, time=time_ref, space_ref=space_ref,
+            optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
+            trainable_ref=trainable_ref, run_id=run_id,
+            sim_time_per_eval=config.sim_time_per_eval, chunk_rows=chunk_rows,
+            extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures},
+        ))
+    return Plan(config, out_dir, actor_spec, metadata, settings, space, run_id)
+
+
+def check_same_config(state_dir: Path, metadata: dict[str, Any], resume: bool) -> None:
+    """Store the config on the first start; a resume must use the same one."""
+    path = state_dir / "config.json"
+    current = json.loads(json.dumps(metadata))
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        if resume and previous != current:
+            keys = sorted(k for k in set(previous) | set(current)
+                          if previous.get(k) != current.get(k))
+            raise ConfigError(
+                f"--resume: {state_dir.parent} was started with a different config (differs "
+                f"in: {', '.join(keys)}); use the same config and --set values, or another --out"
+            )
+    atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True))

@@ -1,0 +1,196 @@
+"""The contract every registered optimizer keeps, parametrised over the registry (as Optuna does
+for its samplers): a new optimizer gets these tests by registering.
+
+- NaN, +-inf, a missing metric and a raised error (through real Tune) count as the worst
+  fitness and never hang a generation;
+- a space smaller than the budget runs out and ends the run cleanly;
+- save/restore in the middle of a generation continues exactly as an uninterrupted run;
+- snapshots are copies: continuing after a save never changes what was saved;
+- budgets count distinct architectures; repeats are free and logged;
+- the same seed gives the same sequence.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+
+pytest.importorskip("ray")
+
+from ray import tune  # noqa: E402
+from toy import ToySpace, toy_fitness  # noqa: E402
+
+from ednag.optimizers import WORST_FITNESS  # noqa: E402
+from ednag.registry import OPTIMIZERS  # noqa: E402
+from searchers.factory import make_searcher  # noqa: E402
+
+NAMES = OPTIMIZERS.names()
+SPACE = ToySpace()
+ALL = list(SPACE.enumerate())
+
+
+def _searcher(name: str, seed: int = 0, max_queries: int | None = 20):
+    return make_searcher(name, SPACE, seed=seed, max_queries=max_queries, metric="fitness",
+                         mode="max")
+
+
+def _drive(searcher, steps: int, pending: list[tuple[str, str]], counter: list[int],
+           concurrency: int = 3) -> list[str]:
+    """Ask until ``concurrency`` trials are pending or the searcher waits, then complete the
+    oldest; ``steps`` times. Returns the suggested architectures in order."""
+    seen = []
+    for _ in range(steps):
+        while len(pending) < concurrency:
+            trial_id = f"t{counter[0]}"
+            counter[0] += 1
+            config = searcher.suggest(trial_id)
+            if config is None or config == "FINISHED":
+                break
+            seen.append(config["arch"])
+            pending.append((trial_id, config["arch"]))
+        if not pending:
+            break
+        trial_id, arch = pending.pop(0)
+        searcher.on_trial_complete(trial_id, {"fitness": toy_fitness(SPACE.from_native(arch))})
+    return seen
+
+
+def _run_to_end(searcher, concurrency: int = 3) -> list[str]:
+    return _drive(searcher, 10_000, [], [0], concurrency)
+
+
+# ---------------------------------------------------------------------------- budgets, seeds
+@pytest.mark.parametrize("name", NAMES)
+def test_budget_counts_distinct_architectures(name):
+    searcher = _searcher(name, max_queries=20)
+    suggested = _run_to_end(searcher)
+    assert len(suggested) == len(set(suggested)) == 20  # each suggestion is a new query
+    assert searcher.num_queries == 20
+    assert searcher.suggest("after") == "FINISHED"
+    for arch, value in searcher.drain_repeats():  # repeats are answered from the cache
+        assert arch in suggested and value == toy_fitness(SPACE.from_native(arch))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_sequence(name):
+    a = _run_to_end(_searcher(name, seed=7))
+    b = _run_to_end(_searcher(name, seed=7))
+    c = _run_to_end(_searcher(name, seed=8))
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_small_space_runs_out_cleanly(name):
+    searcher = _searcher(name, max_queries=None)
+    suggested = _run_to_end(searcher)
+    assert len(suggested) == len(set(suggested)) <= len(ALL)
+    assert searcher.suggest("after") == "FINISHED"
+    if OPTIMIZERS.get(name).kind == "optimizer":  # ask/tell optimizers enumerate what is left
+        assert len(suggested) == len(ALL)
+
+
+# ---------------------------------------------------------------------------- save / restore
+@pytest.mark.parametrize("name", NAMES)
+def test_restore_mid_generation_continues_exactly(name, tmp_path):
+    """Save with trials in flight, restore into a fresh searcher; once the in-flight trials
+    report (under their old ids, as Tune re-runs them) the sequence is the uninterrupted one."""
+    def finish(searcher, pending):
+        for trial_id, arch in pending:
+            searcher.on_trial_complete(trial_id,
+                                       {"fitness": toy_fitness(SPACE.from_native(arch))})
+        pending.clear()
+
+    reference = _searcher(name, seed=3, max_queries=40)
+    pending: list[tuple[str, str]] = []
+    counter = [0]
+    _drive(reference, 9, pending, counter)
+    assert pending, "the save must happen with trials in flight"
+    reference.save(str(tmp_path / "mid.pkl"))
+    saved_pending, saved_counter = list(pending), [counter[0]]
+    finish(reference, pending)
+    expected = _drive(reference, 10_000, pending, counter)
+
+    restored = _searcher(name, seed=99, max_queries=40)  # the state, not the seed, decides
+    restored.restore(str(tmp_path / "mid.pkl"))
+    finish(restored, saved_pending)
+    assert _drive(restored, 10_000, [], saved_counter) == expected
+    assert restored.num_queries == reference.num_queries == 40
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_snapshots_are_copies(name, tmp_path):
+    searcher = _searcher(name, seed=5, max_queries=40)
+    pending: list[tuple[str, str]] = []
+    counter = [0]
+    _drive(searcher, 7, pending, counter)
+    path = tmp_path / "snap.pkl"
+    searcher.save(str(path))
+    saved = path.read_bytes()
+    _drive(searcher, 10, pending, counter)  # the searcher goes on ...
+    assert path.read_bytes() == saved  # ... the file is untouched
+    optimizer = getattr(searcher, "optimizer", None)
+    if optimizer is not None:  # ask/tell optimizers: state_dict() is a deep copy
+        state = optimizer.state_dict()
+        frozen = pickle.dumps({k: v for k, v in state.items() if k != "space"})
+        optimizer.tell([(a, 1.0) for a in optimizer.ask()])
+        _drive(searcher, 5, pending, counter)
+        assert pickle.dumps({k: v for k, v in state.items() if k != "space"}) == frozen
+    a, b = _searcher(name, max_queries=40), _searcher(name, max_queries=40)
+    a.restore(str(path))
+    b.restore(str(path))
+    assert _drive(a, 6, [], [100]) == _drive(b, 6, [], [100])
+
+
+# ---------------------------------------------------------------------------- failures in Tune
+FAILURES = ("nan", "inf", "-inf", "missing", "raise")
+
+
+def failure_kind(arch: str) -> str | None:
+    """Which failure (if any) the toy trainable produces for ``arch``: one in three archs."""
+    index = ALL.index(SPACE.from_native(arch))
+    return FAILURES[index // 3 % len(FAILURES)] if index % 3 == 0 else None
+
+
+def failing_trainable(config):
+    kind = failure_kind(config["arch"])
+    if kind == "raise":
+        raise RuntimeError("this architecture fails to train")
+    value = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(
+        kind, toy_fitness(SPACE.from_native(config["arch"])))
+    tune.report({"other": 1.0} if kind == "missing" else {"fitness": value})
+
+
+@pytest.mark.ray
+@pytest.mark.parametrize("name", NAMES)
+def test_failures_are_the_worst_fitness_through_tune(name, ray_session, tmp_path, monkeypatch):  # noqa: ARG001
+    monkeypatch.setenv("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    searcher = _searcher(name, seed=1, max_queries=18)
+    tuner = tune.Tuner(
+        failing_trainable,
+        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1,
+                                    max_concurrent_trials=3, reuse_actors=True),
+        run_config=tune.RunConfig(storage_path=str(tmp_path), name="contract", verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=0)),
+    )
+    grid = tuner.fit()
+    archs = [r.config["arch"] for r in grid]
+    assert len(archs) == len(set(archs)) == 18 == searcher.num_queries
+    kinds = {failure_kind(a) for a in archs}
+    assert kinds - {None}, "the run met no failure"
+    for arch in archs:
+        told = searcher.known_fitness(SPACE.from_native(arch))
+        if failure_kind(arch) is None:
+            assert told == toy_fitness(SPACE.from_native(arch))
+        else:
+            assert told == WORST_FITNESS, (arch, failure_kind(arch))
+    if name == "optuna_tpe":  # failures reach Optuna as FAIL, not as a huge negative value
+        import optuna
+
+        study = searcher.inner._ot_study
+        failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+        assert failed and all(t.value is None for t in failed)
+        assert all(t.value > WORST_FITNESS for t in study.trials
+                   if t.state == optuna.trial.TrialState.COMPLETE)
