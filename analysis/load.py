@@ -12,7 +12,6 @@ that occur in more than one directory are told apart as ``name (dirname)``.
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 
 from analysis.errors import ResultsError
 from ednag.results.schema import (
@@ -33,6 +33,8 @@ from ednag.results.schema import (
     SCHEMA_VERSION,
 )
 
+#: result columns that may live in folder names (hive partitioning)
+PARTITION_KEYS = ("optimizer", "benchmark", "dataset", "seed")
 #: the run identity: one optimizer, one seed
 RUN_COLUMNS = ("optimizer", "seed")
 _REPORT_DIR_NAMES = frozenset({"report"})
@@ -63,8 +65,13 @@ class ResultSet:
 
 
 # ---------------------------------------------------------------------------- discovery
+def _root(path: Path) -> Path:
+    return path / "results" if (path / "results").is_dir() else path
+
+
 def find_result_files(path: str | Path) -> list[Path]:
-    """The Parquet parts of one result directory (see the module docstring), sorted."""
+    """The Parquet parts of one result directory (see the module docstring), sorted; hidden
+    files (``.``-prefixed temp files of a writer) and report folders are skipped."""
     path = Path(path)
     if path.is_file():
         if path.suffix != ".parquet":
@@ -72,29 +79,77 @@ def find_result_files(path: str | Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise ResultsError(f"result directory {path} does not exist")
-    root = path / "results" if (path / "results").is_dir() else path
-    files = sorted(root.glob("*.parquet"))
-    for sub in sorted(root.iterdir()):
-        if sub.is_dir() and "=" in sub.name:
-            files.extend(sorted(p for p in sub.rglob("*.parquet") if p.is_file()))
+    root = _root(path)
+    infos = pafs.LocalFileSystem().get_file_info(pafs.FileSelector(str(root), recursive=True))
+    files = []
+    for info in infos:
+        rel = Path(info.path).relative_to(root)
+        inside = rel.parts[:-1]
+        if (info.type == pafs.FileType.File and info.path.endswith(".parquet")
+                and not any(part.startswith((".", "_")) for part in rel.parts)
+                and all("=" in part for part in inside)):
+            files.append(Path(info.path))
     if not files:
         raise ResultsError(
             f"no Parquet result files under {path} (looked for "
             f"{path}/results/optimizer=<name>/*.parquet, {path}/optimizer=<name>/*.parquet "
             f"and {path}/*.parquet)"
         )
-    return files
+    return sorted(files)
 
 
-def _hive_values(path: Path, stop: Path) -> dict[str, str]:
-    """``key=value`` folder names between ``stop`` and the file (inner folders win)."""
-    values: dict[str, str] = {}
-    parts = path.relative_to(stop).parts[:-1] if path.is_relative_to(stop) else ()
-    for part in parts:
-        key, sep, value = part.partition("=")
-        if sep:
-            values[urllib.parse.unquote(key)] = urllib.parse.unquote(value)
-    return values
+def result_dataset(path: str | Path) -> tuple[ds.FileSystemDataset, list[dict[str, Any]]]:
+    """The result directory as one ``pyarrow.dataset`` (hive partitions become columns, every
+    file cast to the result schema plus the ``metric.*`` columns of any file) and each file's
+    stored config. Every file's schema version and columns are checked first (footers only)."""
+    path = Path(path)
+    files = find_result_files(path)
+    root = path.parent if path.is_file() else _root(path)
+    partitioning = ds.partitioning(
+        pa.schema([f for f in RESULT_SCHEMA if f.name in PARTITION_KEYS]), flavor="hive")
+    # an explicit schema: nothing is read until each file's footer is checked below
+    raw = ds.dataset([str(f) for f in files], schema=RESULT_SCHEMA, format="parquet",
+                     partitioning=partitioning, partition_base_dir=str(root))
+    configs = []
+    extras: set[str] = set()
+    for fragment in raw.get_fragments():
+        file = Path(fragment.path)
+        try:
+            schema = fragment.physical_schema
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{file}: cannot read as Parquet ({exc})") from exc
+        check_schema_version(schema.metadata, file)
+        configs.append(_read_config(schema.metadata, file))
+        hive = set(ds.get_partition_keys(fragment.partition_expression))
+        _check_columns(schema, hive, file)
+        extras.update(n for n in schema.names if n.startswith(EXTRA_METRIC_PREFIX))
+    unified = pa.schema([*RESULT_SCHEMA, *(pa.field(n, pa.float64()) for n in sorted(extras))])
+    return ds.dataset([str(f) for f in files], schema=unified, format="parquet",
+                      partitioning=partitioning, partition_base_dir=str(root)), configs
+
+
+def _check_columns(schema: pa.Schema, hive: set[str], file: Path) -> None:
+    missing = [f.name for f in RESULT_SCHEMA if f.name not in schema.names and f.name not in hive]
+    if missing:
+        raise ResultsError(
+            f"{file}: missing result columns {', '.join(missing)} (schema version "
+            f"{SCHEMA_VERSION} needs {', '.join(REQUIRED_COLUMNS)})"
+        )
+    for fld in RESULT_SCHEMA:
+        if fld.name in schema.names:
+            found = schema.field(fld.name).type
+            if found != fld.type and not _castable(found, fld.type):
+                raise ResultsError(
+                    f"{file}: column {fld.name!r} has type {found}, expected {fld.type}"
+                )
+
+
+def _castable(source: pa.DataType, target: pa.DataType) -> bool:
+    try:
+        pa.array([], source).cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------- one file
@@ -130,43 +185,6 @@ def _read_config(metadata: dict[bytes, bytes] | None, path: Path) -> dict[str, A
     return config
 
 
-def _read_file(path: Path, root: Path) -> tuple[pa.Table, dict[str, Any]]:
-    """One part, checked and cast to the result schema (extra metrics kept as float64)."""
-    try:
-        table = pq.ParquetFile(path).read()
-    except (OSError, pa.ArrowException) as exc:
-        raise ResultsError(f"{path}: cannot read as Parquet ({exc})") from exc
-    metadata = table.schema.metadata
-    check_schema_version(metadata, path)
-    config = _read_config(metadata, path)
-    hive = _hive_values(path, root)
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-    missing: list[str] = []
-    for fld in RESULT_SCHEMA:
-        if fld.name in table.column_names:
-            column = table.column(fld.name)
-        elif fld.name in hive:
-            column = pa.array([hive[fld.name]] * table.num_rows, pa.string())
-        else:
-            missing.append(fld.name)
-            continue
-        try:
-            columns[fld.name] = column.cast(fld.type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise ResultsError(
-                f"{path}: column {fld.name!r} has type {column.type}, expected {fld.type}"
-            ) from exc
-    if missing:
-        raise ResultsError(
-            f"{path}: missing result columns {', '.join(missing)} (schema version "
-            f"{SCHEMA_VERSION} needs {', '.join(REQUIRED_COLUMNS)})"
-        )
-    for name in table.column_names:
-        if name.startswith(EXTRA_METRIC_PREFIX):
-            columns[name] = table.column(name).cast(pa.float64())
-    return pa.table(columns), config
-
-
 # ---------------------------------------------------------------------------- many dirs
 def _labels(paths: Sequence[Path]) -> list[str]:
     """A short, unique label per result directory."""
@@ -188,11 +206,13 @@ def load_results(paths: str | Path | Iterable[str | Path]) -> ResultSet:
     tables: list[pa.Table] = []
     configs: dict[str, dict[str, Any]] = {}
     for path, label in zip(paths, labels, strict=True):
-        root = path / "results" if (path / "results").is_dir() else path
-        for file in find_result_files(path):
-            table, config = _read_file(file, root)
-            configs.setdefault(label, config)
-            tables.append(table.append_column("source", pa.array([label] * table.num_rows)))
+        dataset, file_configs = result_dataset(path)
+        configs[label] = file_configs[0] if file_configs else {}
+        try:
+            table = dataset.to_table()
+        except (OSError, pa.ArrowException) as exc:
+            raise ResultsError(f"{path}: cannot read the result files ({exc})") from exc
+        tables.append(table.append_column("source", pa.array([label] * table.num_rows)))
     return _assemble(pa.concat_tables(tables, promote_options="default"), configs, paths)
 
 

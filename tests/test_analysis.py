@@ -372,3 +372,14 @@ def test_reads_what_the_harness_results_writer_writes(tmp_path):
     assert analysis.metric_label == "test accuracy (%)"
     a6 = analysis.table.set_index("optimizer").loc["A"]
     assert a6["mean"] == pytest.approx((80 + 65 + 58) / 3) and a6["found"] == 1
+
+
+def test_an_unreadable_part_is_named(tmp_path):
+    from analysis.load import load_results
+
+    part = tmp_path / "results" / "optimizer=x" / "seed=0-part-00000.parquet"
+    part.parent.mkdir(parents=True)
+    part.write_text("not parquet")
+    (part.parent / ".seed=0-part-00001.parquet.tmp").write_text("a writer's temp file")
+    with pytest.raises(ResultsError, match=r"seed=0-part-00000.parquet: cannot read as Parquet"):
+        load_results(tmp_path)

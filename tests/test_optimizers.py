@@ -119,11 +119,15 @@ def test_rea_mutates_tournament_winner():
 
 def test_rea_population_ages_out():
     space = make_space("nb201")
-    opt = RegularizedEvolution(space, seed=2, max_queries=50, population_size=10)
-    order = drive(opt)
-    assert len(opt.population) == 10
-    # the population holds the most recent members (repeats included), oldest first
-    assert opt.population[-1][0] == order[-1] or opt.pop_repeats()
+    opt = RegularizedEvolution(space, seed=2, max_queries=300, population_size=10)
+    joined = []  # every member in the order it joined: free repeats at ask, children at tell
+    while not opt.finished:
+        asked = opt.ask()
+        joined += [choices for choices, _ in opt.pop_repeats()] + asked
+        opt.tell([(a, fitness(a)) for a in asked])
+    assert len(joined) > 300, "no repeat joined the population: the test would be vacuous"
+    # the population holds exactly the ten most recent members, oldest first
+    assert [c for c, _ in opt.population] == joined[-10:]
 
 
 def test_random_repeats_are_logged_when_allowed():

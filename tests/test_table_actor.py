@@ -54,7 +54,9 @@ def test_actor_batched_query_and_errors(ray_session, toy_path):
                           equal_nan=True)
     assert query_actor(actor, np.array([2]), "d2", [("acc", None)]).tolist() == [[0.3]]
     info = ray.get(actor.describe.remote())
-    assert info["device"] == "numpy" and info["num_archs"] == 4
+    # "auto": the values live on the node's GPU when it has one, in numpy otherwise
+    on_gpu = ray.cluster_resources().get("GPU", 0) > 0
+    assert info["device"] == ("cuda" if on_gpu else "numpy") and info["num_archs"] == 4
     # a bad query reaches the caller as TableError with the table's own message
     with pytest.raises(TableError, match=r"unknown architecture key 'zz'"):
         ray.get(actor.query.remote(["k0", "zz"], "d1", METRICS))

@@ -1,8 +1,10 @@
 """``BenchmarkTable``: one copy of a benchmark table per node, shared by all trials there.
 
->>> actor = get_table_actor("nb201.parquet")               # doctest: +SKIP
->>> ray.get(actor.query.remote(keys, "cifar10", [("valid_acc", 200), ("test_acc", 200)]))
->>> keys, values = ray.get(actor.columns.remote("cifar10", [("valid_acc", 200)]))
+Inside a Ray worker or driver::
+
+    actor = get_table_actor("nb201.parquet")
+    ray.get(actor.query.remote(keys, "cifar10", [("valid_acc", 200), ("test_acc", 200)]))
+    keys, values = ray.get(actor.columns.remote("cifar10", [("valid_acc", 200)]))
 
 Ray is imported lazily, inside the functions that need it.
 """
