@@ -139,3 +139,15 @@ def test_shipped_configs_validate(name, request, monkeypatch):
     monkeypatch.chdir(REPO)
     cfg = load_config(REPO / "configs" / name)
     assert cfg.optimizers and cfg.seeds
+
+
+def test_shipped_nb201_configs_resolve_the_shared_table_from_any_directory(tmp_path,
+                                                                          monkeypatch):
+    repo = Path(__file__).resolve().parents[1]
+    shared = repo.parent / "shared" / "benchmarks" / "nb201"
+    if not shared.is_dir():
+        pytest.skip(f"NAS-Bench-201 data not found at {shared} (needs ../shared/benchmarks)")
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    for name in ("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"):
+        config = load_config(repo / "configs" / f"{name}.yaml")
+        assert Path(config.table) == shared.resolve()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -54,6 +55,24 @@ def check_optimizers(plan: Plan) -> None:
 
 
 # ---------------------------------------------------------------------------- Ray
+class _DropTokenAuthNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Token authentication is enabled for this")
+
+
+@contextlib.contextmanager
+def _quiet_token_auth_notice() -> Iterator[None]:
+    """Ray announces its default (token authentication on) at every local start; a run's
+    output is not the place for it (RAY_AUTH_MODE still decides, as Ray documents)."""
+    target = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    drop = _DropTokenAuthNotice()
+    target.addFilter(drop)
+    try:
+        yield
+    finally:
+        target.removeFilter(drop)
+
+
 @contextlib.contextmanager
 def ray_session(options: dict[str, Any]) -> Iterator[Any]:
     """Join Ray if it is up, a cluster the config names, or the cluster of a ``ray job
@@ -73,8 +92,9 @@ def ray_session(options: dict[str, Any]) -> Iterator[Any]:
         os.environ.pop("RAY_ADDRESS", None)
         local = {k: options[k] for k in ("num_cpus", "num_gpus", "object_store_memory")
                  if k in options}
-        ray.init(address="local", include_dashboard=False, namespace="ednag", **local,
-                 **init_kwargs)
+        with _quiet_token_auth_notice():
+            ray.init(address="local", include_dashboard=False, namespace="ednag", **local,
+                     **init_kwargs)
     try:
         yield ray
     finally:
