@@ -125,6 +125,10 @@ class TrialRowsCallback(tune.Callback):
         if len(self._buffer) >= FLUSH_ROWS or time.monotonic() - self._last_flush > FLUSH_SECONDS:
             self.flush()
 
+    def on_trial_recover(self, iteration, trials, trial, **info):  # noqa: ARG002
+        self.progress.note(f"{self.settings.optimizer} seed {self.settings.seed}: trial "
+                           f"{trial.trial_id} ({trial.config.get('arch')}) failed, retrying")
+
     def on_trial_error(self, iteration, trials, trial, **info):  # noqa: ARG002
         self._evaluated(trial, None, "error")
 
