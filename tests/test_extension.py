@@ -137,7 +137,7 @@ def test_a_killed_tabular_worker_is_retried_to_the_same_rows(ray_session, tmp_pa
         killed = _config(tmp_path, toy_benchmark, seeds=[3], workers=3,
                          optimizers={"kill_once": {"kill_marker": str(marker)}})
         out, errors = run_experiment(killed, out=tmp_path / "killed-run", summary=False,
-                                     chunk_rows=4)
+                                     chunk_rows=4, checkpoint_seconds=0.0)
         assert marker.exists(), "the worker was never killed"
         plain = _config(tmp_path, toy_benchmark, seeds=[3], workers=3,
                         optimizers={"kill_once": {}})

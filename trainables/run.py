@@ -115,8 +115,10 @@ def run_experiment(
     resume: bool = False,
     chunk_rows: int = 2000,
     summary: bool = True,
+    checkpoint_seconds: float = 10.0,
 ) -> tuple[Path, list[str]]:
-    """Run an experiment; returns the result directory and the errors of failed runs."""
+    """Run an experiment; returns the result directory and the errors of failed runs.
+    ``chunk_rows`` and ``checkpoint_seconds`` tune tabular mode's reports and checkpoints."""
     config = load_config(config_path, overrides or [])
     out_dir = Path(out or Path("results") / config.name).resolve()
     with run_lock(out_dir):
@@ -125,7 +127,8 @@ def run_experiment(
                 f"{out_dir} already holds results; pass --resume to continue that run, or "
                 "choose another --out"
             )
-        plan = make_plan(config, out_dir, chunk_rows=chunk_rows)
+        plan = make_plan(config, out_dir, chunk_rows=chunk_rows,
+                         checkpoint_seconds=checkpoint_seconds)
         check_optimizers(plan)
         check_same_config(out_dir / "state", plan.metadata, resume)
         writer = ResultsWriter(out_dir, plan.metadata)
@@ -136,6 +139,8 @@ def run_experiment(
             progress.note(f"--resume: {skipped} finished run(s) kept, {len(todo)} to run")
         os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+        # a checkpoint every few seconds is our choice, not a bottleneck to warn about
+        os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
         errors: list[str] = []
         if todo:
             with ray_session(config.ray) as ray:

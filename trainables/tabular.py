@@ -1,11 +1,12 @@
 """Tabular mode on Ray Tune: one Tune trial per (optimizer, seed) runs a
 :class:`~ednag.experiment.simulator.Simulation` against the ``BenchmarkTable`` actor.
 
-The trial reports its rows in chunks, each with a checkpoint of the simulator and the searcher
-taken at the same point. A worker that dies (a SIGKILL, a lost node) is retried by Tune
-(``FailureConfig(max_failures)``) from its last checkpoint; :class:`TabularRowsCallback` drops
-rows it has already written (by ``eval_index``), so the finished run has exactly the rows of an
-uninterrupted one.
+The trial reports its rows in chunks; a chunk at least ``checkpoint_seconds`` after the last
+checkpoint carries a new one (the simulator and the searcher, taken at the same point). A worker
+that dies (a SIGKILL, a lost node) is retried by Tune (``FailureConfig(max_failures)``) from its
+last checkpoint (or from the start); the simulation is deterministic, so it reproduces the rows
+after that checkpoint and :class:`TabularRowsCallback` drops the ones it has already written (by
+``eval_index``): the finished run has exactly the rows of an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ def tabular_trainable(config: dict[str, Any]) -> None:
     best = -math.inf
     queries = len(sim.seen)
     clock = time.perf_counter
-    last = clock()
+    last = last_checkpoint = loop_start = clock()
 
     def report(done: bool) -> None:
-        nonlocal best, queries
+        nonlocal best, queries, last_checkpoint
         if chunk:
             queries = chunk[-1][i_query]
             fitness = np.fromiter((r[i_fitness] for r in chunk), np.float64, len(chunk))
@@ -89,8 +90,15 @@ def tabular_trainable(config: dict[str, Any]) -> None:
         metrics = {"rows": chunk_columns(chunk, names, constants), "queries": queries,
                    "best_fitness": best if math.isfinite(best) else None, "done": done}
         if done:
+            # the search loop's own seconds (this attempt): Tune's per-trial start-up and the
+            # table fetch are not in it
+            metrics["loop_s"] = clock() - loop_start
             tune.report(metrics)
             return
+        if clock() - last_checkpoint < settings.checkpoint_seconds:
+            tune.report(metrics)
+            return
+        last_checkpoint = clock()
         ckpt = _save_checkpoint(sim, searcher)
         try:
             tune.report(metrics, checkpoint=ckpt)
@@ -145,7 +153,8 @@ class TabularRowsCallback(tune.Callback):
                              result.get("best_fitness"))
         if result.get("done"):
             self.writer.mark_done(optimizer, seed, {"queries": result.get("queries"),
-                                                    "best_fitness": result.get("best_fitness")})
+                                                    "best_fitness": result.get("best_fitness"),
+                                                    "loop_s": result.get("loop_s")})
             self.progress.finish(optimizer, seed, result.get("queries", 0),
                                  result.get("best_fitness"))
 

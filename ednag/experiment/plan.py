@@ -75,7 +75,8 @@ def _metric(table: Table, config: ExperimentConfig, role: str) -> tuple[str, Any
     return (ref[0], ref[1])
 
 
-def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000) -> Plan:
+def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
+              checkpoint_seconds: float = 10.0) -> Plan:
     """Validate ``config`` against its table; build the run settings."""
     out_dir = Path(out_dir)
     state_dir = out_dir / "state"
@@ -124,6 +125,7 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000) -
             optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
             trainable_ref=trainable_ref, run_id=run_id,
             sim_time_per_eval=config.sim_time_per_eval, chunk_rows=chunk_rows,
+            checkpoint_seconds=checkpoint_seconds,
             extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures},
         ))
     return Plan(config, out_dir, actor_spec, metadata, settings, space, run_id)

@@ -38,6 +38,8 @@ class RunSettings:
     sim_time_per_eval: float = 1.0
     chunk_rows: int = 2000
     chunk_seconds: float = 2.0
+    #: tabular mode: the least wall seconds between two checkpoints (0: with every chunk)
+    checkpoint_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def metrics(self) -> list[tuple[str, Any]]:

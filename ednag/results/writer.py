@@ -199,3 +199,8 @@ class ResultsWriter:
 
     def is_done(self, optimizer: str, seed: int) -> bool:
         return self._marker(optimizer, seed).is_file()
+
+    def done_summary(self, optimizer: str, seed: int) -> dict[str, Any]:
+        """What :meth:`mark_done` recorded for a finished run (``{}`` if not finished)."""
+        marker = self._marker(optimizer, seed)
+        return json.loads(marker.read_text()) if marker.is_file() else {}
