@@ -38,8 +38,20 @@ def registry_listing() -> str:
     return "\n".join(lines)
 
 
-def list_command(args: argparse.Namespace) -> int:  # noqa: ARG001 - argparse interface
-    print(registry_listing())
+def registry_markdown() -> str:
+    """The README's registry block: every registered name in Markdown tables."""
+    lines = ["| optimizer | what it is |", "|---|---|"]
+    lines += [f"| `{name}` | {entry.summary} |" for name, entry in OPTIMIZERS.items()]
+    lines += ["", "| benchmark | what it is | default dataset | table |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {entry.summary} | {entry.default_dataset} | {entry.source_hint} |"
+              for name, entry in BENCHMARKS.items()]
+    lines += ["", "| trial-mode trainable | what it does |", "|---|---|"]
+    lines += [f"| `{name}` | {entry.summary} |" for name, entry in TRAINABLES.items()]
+    return "\n".join(lines)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    print(registry_markdown() if args.markdown else registry_listing())
     return 0
 
 
@@ -72,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="the registered optimizers, benchmarks, embedded "
                              "tables and trainables")
+    listing.add_argument("--markdown", action="store_true",
+                         help="Markdown tables (the README's registry block)")
     listing.set_defaults(func=list_command)
 
     report = sub.add_parser("report", help="tables, curves and an HTML report from results")

@@ -113,12 +113,19 @@ def _rows(out: Path) -> pd.DataFrame:
 @pytest.mark.ray
 @pytest.mark.parametrize("mode", ["tabular", "trial"])
 def test_an_optimizer_and_a_space_registered_here_run_through_ednag_run(
-        mode, ray_session, tmp_path, toy_benchmark):  # noqa: ARG001
+        mode, ray_session, tmp_path, toy_benchmark):
     with OPTIMIZERS.temporarily("sweep", OptimizerEntry(SweepOptimizer, summary="a test")):
         config = _config(tmp_path, toy_benchmark, mode=mode,
                          optimizers={"sweep": {"batch": 3}, "random": {}})
         out, errors = run_experiment(config, out=tmp_path / mode, summary=False)
     assert errors == []
+    from ednag.experiment.plan import run_id_of
+    from trainables.table_actor import ACTOR_PREFIX, NAMESPACE
+
+    left = [a["name"] for a in ray_session.util.list_named_actors(all_namespaces=True)
+            if a["namespace"] == NAMESPACE
+            and a["name"].startswith(f"{ACTOR_PREFIX}-{run_id_of(out)}-")]
+    assert left == []  # the run released its table actors
     rows = _rows(out)
     assert set(rows["optimizer"]) == {"sweep", "random"}
     space = ToySpace()

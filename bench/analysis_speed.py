@@ -8,7 +8,7 @@ run, hive-partitioned by optimizer) to a temporary folder, then times
 * ``tables+curves``: budget tables, pairwise tests and both anytime curves,
 * ``diagnostics``: per-generation statistics of the population rows (reported apart).
 
-Run: ``python bench/analysis.py [--evals 20000] [--seeds 10] [--optimizers 5]``.
+Run: ``python bench/analysis_speed.py [--evals 20000] [--seeds 10] [--optimizers 5]``.
 The last line is ``key=value`` pairs; the target is ``analysis_s`` (load + tables + curves)
 under 5 s on 2 cores.
 """
