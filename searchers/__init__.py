@@ -10,13 +10,15 @@ from typing import Any
 
 from searchers.factory import make_searcher, optimizer_names  # no Ray import
 
-__all__ = ["AskTellSearcher", "DedupeSearcher", "make_optuna_tpe", "make_searcher",
-           "optimizer_names"]
+__all__ = ["AskTellSearcher", "DedupeSearcher", "EDNAGSearch", "ParamSpaceSearch",
+           "make_optuna_tpe", "make_searcher", "optimizer_names"]
 
 _LAZY = {
     "AskTellSearcher": "searchers.ask_tell",
     "DedupeSearcher": "searchers.dedupe",
     "make_optuna_tpe": "searchers.optuna_tpe",
+    "EDNAGSearch": "searchers.param_space",
+    "ParamSpaceSearch": "searchers.param_space",
 }
 
 

@@ -241,7 +241,11 @@ class ArchSearcher(Searcher):
         self._load_state(saved["state"])
         if keep_concurrency is not None:
             self._max_concurrent = keep_concurrency
-        # trials in flight at save time may or may not be re-run by Tune: see module docstring
+        self.orphan_live_trials()
+
+    def orphan_live_trials(self) -> None:
+        """After a restore: trials in flight at save time may or may not be re-run by Tune
+        (see the module docstring), so they become orphans."""
         self._orphans.update(self._live)
         self._orphans.update(self._stale)
         self._live = {}

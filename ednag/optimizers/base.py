@@ -145,6 +145,27 @@ class Optimizer(ABC):
         if clean:
             self._observe(clean)
 
+    def tell_external(self, results: Sequence[tuple[Choices, float]]) -> None:
+        """Results of architectures evaluated outside :meth:`ask` (a user's
+        ``points_to_evaluate``, known rewards): each new key joins the cache as a query and is
+        never proposed again; repeats and pending keys are ignored."""
+        clean: list[tuple[Choices, float]] = []
+        for choices, fitness in results:
+            key = self.space.key(choices)
+            if key in self._cache or key in self._pending:
+                continue
+            value = float(fitness) if fitness is not None else math.nan
+            value = value if math.isfinite(value) else WORST_FITNESS
+            self._cache[key] = value
+            if self._best is None or value > self._best[1]:
+                self._best = (choices, value)
+            clean.append((choices, value))
+        if clean:
+            self._observe_external(clean)
+
+    def _observe_external(self, results: list[tuple[Choices, float]]) -> None:  # noqa: B027
+        """Hook for :meth:`tell_external` results (default: only the cache knows them)."""
+
     def _first_unseen(self) -> list[Choices]:
         """The first architecture (in enumeration order) neither evaluated nor pending, as a
         one-element list; ``[]`` when the space is exhausted. A fallback for algorithms whose

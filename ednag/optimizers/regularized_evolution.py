@@ -77,3 +77,6 @@ class RegularizedEvolution(Optimizer):
     def _observe(self, results: list[tuple[Choices, float]]) -> None:
         for choices, fitness in results:
             self._add(choices, fitness)
+
+    def _observe_external(self, results: list[tuple[Choices, float]]) -> None:
+        self._observe(results)  # known points join the population like evaluated children

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ednag.registry import BENCHMARKS, RegistryError
 from ednag.spaces.base import Choices, Decision, MatrixEncoding, SearchSpace, SpaceError
+from ednag.spaces.mixed import MixedEncoding, MixedSpace, Param
 from ednag.spaces.nasbench_graph import GRAPH_DATASETS, NasBenchGraphSpace
 from ednag.spaces.nb201 import NB201_OPS, NB201PaperEncoding, NB201Space
 
@@ -22,11 +23,13 @@ def make_space(name: str, dataset: str | None = None) -> SearchSpace:
     return entry.space.load()(dataset)
 
 
-def make_encoding(space: SearchSpace, kind: str = "onehot") -> MatrixEncoding:
+def make_encoding(space: SearchSpace, kind: str = "onehot") -> MatrixEncoding | MixedEncoding:
     """The continuous matrix encoding ``kind`` of ``space``: ``onehot`` (every space) or
     ``nb201_paper`` (the EDNAG paper's 8x7 NB201 matrix)."""
     if kind == "onehot":
-        return MatrixEncoding(space)
+        # a mixed (param_space) space: one-hot blocks for categoricals, one coordinate per
+        # ordinal parameter
+        return MixedEncoding(space) if isinstance(space, MixedSpace) else MatrixEncoding(space)
     if kind == "nb201_paper":
         if not isinstance(space, NB201Space):
             raise SpaceError(f"encoding 'nb201_paper' needs the nb201 space, not {space.name!r}")
@@ -40,6 +43,9 @@ __all__ = [
     "ENCODINGS",
     "GRAPH_DATASETS",
     "MatrixEncoding",
+    "MixedEncoding",
+    "MixedSpace",
+    "Param",
     "NB201_OPS",
     "NB201PaperEncoding",
     "NB201Space",

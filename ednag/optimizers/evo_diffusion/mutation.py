@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ednag.optimizers.evo_diffusion.ddim import row_normalise
@@ -43,13 +45,15 @@ def mutate_population(
     eta_m: float,
     mode: str = "member",
     gene_rate: float = 1.0,
+    normalise: Callable[[np.ndarray], np.ndarray] = row_normalise,
 ) -> np.ndarray:
     """Mutate each member with probability ``rate``, then row-normalise to ``[-1, 1]``.
 
     ``mode="member"``: one ``u`` per member (the paper's form). ``mode="gene"``: one ``u`` per
     gene, each gene of a mutating member perturbed with probability ``gene_rate``.
+    ``normalise`` is the encoding's own map onto ``[-1, 1]`` (default: per member).
     """
-    x = row_normalise(x)
+    x = normalise(x)
     n, d = x.shape
     chosen = rng.random(n) < rate
     if mode == "member":
@@ -62,4 +66,4 @@ def mutate_population(
         raise ValueError(f"mutation mode must be one of {', '.join(MUTATION_MODES)}; got {mode!r}")
     mutated = polynomial_mutation(x, u, eta_m)
     out = np.where(chosen[:, None] & gene_mask, mutated, x)
-    return row_normalise(out)
+    return normalise(out)
