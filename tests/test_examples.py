@@ -1,0 +1,36 @@
+"""The examples run as a user runs them (shortened)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ednag.data import make_synthetic_images
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_tune_your_model_runs_quick(tmp_path):
+    done = subprocess.run([sys.executable, str(EXAMPLES / "tune_your_model.py"), "--quick"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "best accuracy" in done.stdout
+
+
+def test_synthetic_images_are_seeded_and_not_linearly_easy():
+    a, b = make_synthetic_images(300, seed=5), make_synthetic_images(300, seed=5)
+    assert (a.images == b.images).all() and (a.labels == b.labels).all()
+    assert not (make_synthetic_images(300, seed=6).images == a.images).all()
+    train, valid = make_synthetic_images(3000, seed=0).split((0.8, 0.2))
+    import numpy as np
+
+    x = np.c_[train.images.reshape(len(train.labels), -1), np.ones(len(train.labels))]
+    w = np.linalg.lstsq(x, np.eye(10)[train.labels], rcond=None)[0]
+    xv = np.c_[valid.images.reshape(len(valid.labels), -1), np.ones(len(valid.labels))]
+    linear = ((xv @ w).argmax(1) == valid.labels).mean()
+    assert 0.2 < linear < 0.7  # learnable, but a linear model on pixels is far from perfect
