@@ -16,6 +16,18 @@ from analysis.load import ResultSet
 from analysis.optimum import reported_label, resolve_optimum
 
 
+def same_metric_note(results: ResultSet) -> str | None:
+    """A note when the optimizers' fitness is the reported metric itself (no held-out score)."""
+    for config in results.configs.values():
+        fitness, reported = config.get("fitness"), config.get("reported")
+        if fitness and fitness == reported:
+            name = "@".join(str(p) for p in fitness if p is not None)
+            return (f"fitness and reported value are the same metric ({name}): the optimizers "
+                    "saw the very values this table reports, so it shows how well they "
+                    "search, not a held-out score")
+    return None
+
+
 def analyse(
     results: ResultSet,
     budgets: str | Sequence[int] | None = None,
@@ -29,6 +41,9 @@ def analyse(
     if stat not in STATS:
         raise ResultsError(f"unknown curve statistic {stat!r}; allowed: {', '.join(STATS)}")
     notes = list(results.notes)
+    same = same_metric_note(results)
+    if same:
+        notes.insert(0, same)
     opt = resolve_optimum(results, optimum, optimum_arch)
     notes.append(opt.note)
     runs = budget_tables.run_summary(results)

@@ -383,3 +383,19 @@ def test_an_unreadable_part_is_named(tmp_path):
     (part.parent / ".seed=0-part-00001.parquet.tmp").write_text("a writer's temp file")
     with pytest.raises(ResultsError, match=r"seed=0-part-00000.parquet: cannot read as Parquet"):
         load_results(tmp_path)
+
+
+def test_a_run_whose_fitness_is_the_reported_metric_says_so():
+    from analysis.load import results_from_frame
+    from analysis.report import analyse
+    from analysis.synthetic import random_rows
+
+    frame = random_rows(optimizers=2, seeds=3, evals=200)
+    flagged = analyse(results_from_frame(frame, {"fitness": ["acc", 200],
+                                                 "reported": ["acc", 200]}),
+                      with_curves=False, with_diagnostics=False)
+    assert flagged.notes[0].startswith("fitness and reported value are the same metric (acc@200)")
+    plain = analyse(results_from_frame(frame, {"fitness": ["acc", 200],
+                                               "reported": ["test_acc", 200]}),
+                    with_curves=False, with_diagnostics=False)
+    assert not any(n.startswith("fitness and reported value") for n in plain.notes)

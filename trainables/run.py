@@ -131,6 +131,10 @@ def run_experiment(
                          checkpoint_seconds=checkpoint_seconds)
         check_optimizers(plan)
         check_same_config(out_dir / "state", plan.metadata, resume)
+        if plan.metadata["fitness"] == plan.metadata["reported"]:
+            print(f"ednag run: warning: fitness and reported are the same metric "
+                  f"({'@'.join(str(p) for p in plan.metadata['fitness'] if p is not None)}): "
+                  "the optimizers see the values that are reported", file=sys.stderr)
         writer = ResultsWriter(out_dir, plan.metadata)
         todo = [s for s in plan.settings if not writer.is_done(s.optimizer, s.seed)]
         progress = RunProgress(config.max_queries)
