@@ -138,10 +138,12 @@ class TableEntry:
 @dataclass(frozen=True)
 class TrainableEntry:
     """A trial-mode trainable: a Tune function ``trainable(config, run)`` where ``run`` is the
-    run's settings as a dict (see :class:`~ednag.experiment.settings.RunSettings`)."""
+    run's settings as a dict (see :class:`~ednag.experiment.settings.RunSettings`).
+    ``needs_table=False``: it trains for real, so a config may leave out the table."""
 
     target: str | Ref | Any
     summary: str = ""
+    needs_table: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", _ref(self.target))
@@ -267,6 +269,10 @@ TRAINABLES: Registry[TrainableEntry] = _registry("trainable", TrainableEntry, "e
         "trainables.lookup:lookup_trainable",
         summary="reads the architecture's metrics from the benchmark table (optionally sleeps "
                 "a fraction of its training time)"),
+    "nb201_train": TrainableEntry(
+        "trainables.nb201_train:nb201_train", needs_table=False,
+        summary="trains the NAS-Bench-201 network of the cell in PyTorch (SGD, cosine "
+                "schedule), reports validation accuracy every epoch, checkpoints every epoch"),
 })
 
 

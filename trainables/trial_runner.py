@@ -51,6 +51,8 @@ class TrialRowsCallback(tune.Callback):
         self._start = time.monotonic()
         self._last_generation: int | None = None
         self._space: Any = None
+        #: trial id -> its latest result (and per-epoch fitness) until it completes
+        self._latest: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -60,7 +62,8 @@ class TrialRowsCallback(tune.Callback):
         return self._space
 
     def _row(self, arch: str, key: str, fitness: float, reported: float, train_time: float | None,
-             repeat: bool, generation: int | None, status: str) -> None:
+             repeat: bool, generation: int | None, status: str,
+             extra: dict[str, float] | None = None) -> None:
         s = self.settings
         row = {
             "benchmark": s.benchmark, "dataset": s.dataset, "optimizer": s.optimizer,
@@ -69,8 +72,9 @@ class TrialRowsCallback(tune.Callback):
             "repeat": repeat, "generation": generation, "status": status, "sim_time_s": None,
             "wall_time_s": self._wall_offset + time.monotonic() - self._start,
         }
-        if s.time is not None:
+        if s.time is not None or train_time is not None:
             row[TIME_COLUMN] = train_time
+        row.update(extra or {})
         self._eval_index += 1
         self._buffer.append(row)
 
@@ -94,7 +98,8 @@ class TrialRowsCallback(tune.Callback):
                                                           fitness > self._best):
             self._best = fitness
         self._row(arch, key, fitness, reported, train_time, False, generation,
-                  status if math.isfinite(fitness) else "error")
+                  status if math.isfinite(fitness) else "error",
+                  extra=result.get("_epochs"))
         self.progress.update(self.settings.optimizer, self.settings.seed, len(self._seen),
                              self._best)
 
@@ -120,7 +125,17 @@ class TrialRowsCallback(tune.Callback):
 
     # ------------------------------------------------------------------ Tune hooks
     def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ARG002
-        self._evaluated(trial, result, "ok")
+        """A trial may report once (a lookup) or every epoch (training): keep its latest
+        result and its per-epoch fitness; the row is written when the trial completes."""
+        epochs = dict(self._latest.get(trial.trial_id, {}).get("_epochs", {}))
+        if "epoch" in result:
+            epochs[f"metric.valid_acc_e{int(result['epoch'])}"] = _float(result.get("fitness"))
+            epochs["metric.epochs"] = float(result["epoch"])
+        keep = {k: result.get(k) for k in ("fitness", "reported", "train_time_s", "arch_key")}
+        self._latest[trial.trial_id] = {**keep, "_epochs": epochs}
+
+    def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ARG002
+        self._evaluated(trial, self._latest.pop(trial.trial_id, None), "ok")
         self._drain()
         if len(self._buffer) >= FLUSH_ROWS or time.monotonic() - self._last_flush > FLUSH_SECONDS:
             self.flush()
@@ -130,7 +145,8 @@ class TrialRowsCallback(tune.Callback):
                            f"{trial.trial_id} ({trial.config.get('arch')}) failed, retrying")
 
     def on_trial_error(self, iteration, trials, trial, **info):  # noqa: ARG002
-        self._evaluated(trial, None, "error")
+        latest = self._latest.pop(trial.trial_id, None)
+        self._evaluated(trial, {"_epochs": (latest or {}).get("_epochs")}, "error")
 
     def on_step_end(self, iteration, trials, **info):  # noqa: ARG002
         self._drain()
@@ -147,6 +163,7 @@ class TrialRowsCallback(tune.Callback):
         return {
             "eval_index": self._eval_index, "seen": dict(self._seen), "best": self._best,
             "parts": list(self._parts), "last_generation": self._last_generation,
+            "latest": dict(self._latest),
             "wall": self._wall_offset + time.monotonic() - self._start,
         }
 
@@ -157,6 +174,7 @@ class TrialRowsCallback(tune.Callback):
         self._best = state["best"]
         self._parts = list(state["parts"])
         self._last_generation = state["last_generation"]
+        self._latest = dict(state.get("latest", {}))
         self._wall_offset = state["wall"]
         self._start = time.monotonic()
         self._buffer = []
@@ -176,6 +194,18 @@ def _float(value: Any) -> float:
     return out
 
 
+def make_scheduler(spec: dict[str, Any] | None):
+    """Tune's trial scheduler of a config's ``scheduler`` section (``None``: FIFO)."""
+    if not spec:
+        return None
+    from ray.tune.schedulers import ASHAScheduler
+
+    asha = spec["asha"]
+    return ASHAScheduler(time_attr="epoch", metric="fitness", mode="max", max_t=asha["max_t"],
+                         grace_period=asha["grace_period"],
+                         reduction_factor=asha["reduction_factor"])
+
+
 def _trial_dirname(trial: Any) -> str:
     return trial.trial_id
 
@@ -192,10 +222,9 @@ def run_trials(
     quiet = logging.getLogger("ray.tune.analysis.experiment_analysis")
     for s in todo:
         path = storage / f"trial-{s.optimizer}-seed{s.seed}"
-        cpus = min(1.0, num_cpus / max(1, s.workers))
+        resources = s.extra.get("resources") or {"cpu": min(1.0, num_cpus / max(1, s.workers))}
         trainable = tune.with_resources(
-            tune.with_parameters(Ref.parse(s.trainable_ref).load(), run=s.to_dict()),
-            {"cpu": cpus})
+            tune.with_parameters(Ref.parse(s.trainable_ref).load(), run=s.to_dict()), resources)
         if resume and tune.Tuner.can_restore(str(path)):
             progress.note(f"{s.optimizer} seed {s.seed}: resuming from {path}")
             tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
@@ -211,6 +240,7 @@ def run_trials(
                 tune_config=tune.TuneConfig(
                     search_alg=searcher, num_samples=-1, max_concurrent_trials=s.workers,
                     reuse_actors=True, trial_dirname_creator=_trial_dirname,
+                    scheduler=make_scheduler(s.extra.get("scheduler")),
                 ),
                 run_config=tune.RunConfig(
                     name=path.name, storage_path=str(storage), callbacks=[callback], verbose=0,

@@ -35,13 +35,19 @@ from typing import Any
 
 import yaml
 
+from ednag.experiment.training import (
+    TrainingConfigError,
+    parse_resources,
+    parse_scheduler,
+    parse_training,
+)
 from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
 
 MODES: tuple[str, ...] = ("tabular", "trial")
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "description", "benchmark", "table", "dataset", "fitness", "reported",
     "optimizers", "seeds", "budget", "mode", "trainable", "workers", "sim_time_per_eval",
-    "sleep_scale", "max_failures", "ray",
+    "sleep_scale", "max_failures", "training", "scheduler", "resources", "ray",
 )
 BUDGET_KEYS: tuple[str, ...] = ("queries", "sim_seconds")
 RAY_KEYS: tuple[str, ...] = ("address", "num_cpus", "num_gpus", "object_store_memory")
@@ -62,7 +68,8 @@ class ExperimentConfig:
 
     name: str
     benchmark: str
-    table: str  # an absolute path (file or folder) or an embedded table name
+    table: str | None  # an absolute path (file or folder), an embedded table name, or None
+    # (a training trainable without a table)
     dataset: str
     fitness: MetricRef | None  # None: the table's default
     reported: MetricRef | None
@@ -78,6 +85,9 @@ class ExperimentConfig:
     max_failures: int
     ray: dict[str, Any]
     raw: dict[str, Any] = field(repr=False)  # the merged config as given (for the metadata)
+    training: dict[str, Any] | None = None  # trial mode with a training trainable
+    scheduler: dict[str, Any] | None = None  # {"asha": {...}}
+    resources: dict[str, float] | None = None  # per trial
 
     @property
     def runs(self) -> list[tuple[str, int]]:
@@ -155,10 +165,17 @@ def validate(
         raise ConfigError(f"dataset must be a dataset name (a string), got {dataset!r}")
     mode = _choice(raw, "mode", MODES, default="tabular")
     max_queries, sim_seconds = _budget(raw.get("budget"), mode)
+    trainable = _trainable(raw.get("trainable"), mode)
+    table_value = raw.get("table", entry.default_table)
+    needs_table = mode == "tabular" or TRAINABLES.get(trainable).needs_table
+    if not needs_table and max_queries is None:
+        raise ConfigError(f"budget.queries is required with trainable {trainable!r} (no table "
+                          "says how many architectures there are)")
     return ExperimentConfig(
         name=name,
         benchmark=benchmark,
-        table=resolve_table(raw.get("table", entry.default_table), benchmark, base_dirs),
+        table=(resolve_table(table_value, benchmark, base_dirs)
+               if needs_table or table_value is not None else None),
         dataset=dataset,
         fitness=parse_metric(raw.get("fitness"), "fitness"),
         reported=parse_metric(raw.get("reported"), "reported"),
@@ -167,7 +184,7 @@ def validate(
         max_queries=max_queries,
         sim_seconds=sim_seconds,
         mode=mode,
-        trainable=_trainable(raw.get("trainable"), mode),
+        trainable=trainable,
         workers=_positive_int(raw.get("workers", 1), "workers"),
         sim_time_per_eval=_positive_float(
             raw.get("sim_time_per_eval", DEFAULT_SIM_TIME_PER_EVAL), "sim_time_per_eval"
@@ -177,6 +194,7 @@ def validate(
                                        "max_failures"),
         ray=_ray_options(raw.get("ray")),
         raw=copy.deepcopy(dict(raw)),
+        **_training_sections(raw, mode, base_dirs),
     )
 
 
@@ -234,6 +252,22 @@ def _choice(raw: Mapping[str, Any], key: str, allowed: Sequence[str], *, default
     if value not in allowed:
         raise ConfigError(f"{key}: unknown value {value!r}; allowed: {', '.join(allowed)}")
     return str(value)
+
+
+def _training_sections(raw: Mapping[str, Any], mode: str,
+                       base_dirs: Sequence[Path]) -> dict[str, Any]:
+    given = [k for k in ("training", "scheduler", "resources") if raw.get(k) is not None]
+    if given and mode != "trial":
+        raise ConfigError(f"{', '.join(given)} need mode: trial (tabular mode replays a table)")
+    try:
+        training = parse_training(raw.get("training"), tuple(Path(b) for b in base_dirs))
+        return {
+            "training": training.to_dict() if raw.get("training") is not None else None,
+            "scheduler": parse_scheduler(raw.get("scheduler"), training.epochs),
+            "resources": parse_resources(raw.get("resources")),
+        }
+    except TrainingConfigError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _trainable(value: Any, mode: str) -> str:
@@ -405,4 +439,7 @@ def config_summary(config: ExperimentConfig) -> dict[str, Any]:
         "sim_time_per_eval": config.sim_time_per_eval,
         "sleep_scale": config.sleep_scale,
         "max_failures": config.max_failures,
+        "training": config.training,
+        "scheduler": config.scheduler,
+        "resources": config.resources,
     }

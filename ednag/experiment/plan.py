@@ -81,6 +81,8 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
     out_dir = Path(out_dir)
     state_dir = out_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
+    if config.table is None:
+        return _plan_without_table(config, out_dir, chunk_rows)
     table, actor_spec = load_driver_table(config, state_dir)
     if table.benchmark != config.benchmark:
         raise ConfigError(
@@ -126,9 +128,42 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
             trainable_ref=trainable_ref, run_id=run_id,
             sim_time_per_eval=config.sim_time_per_eval, chunk_rows=chunk_rows,
             checkpoint_seconds=checkpoint_seconds,
-            extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures},
+            extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
+                   "training": config.training, "scheduler": config.scheduler,
+                   "resources": config.resources},
         ))
     return Plan(config, out_dir, actor_spec, metadata, settings, space, run_id)
+
+
+def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int) -> Plan:
+    """A training run: metrics come from the trainable (fitness ``valid_acc``, reported
+    ``test_acc`` unless the config names others), the optimum is unknown."""
+    try:
+        space = make_space(config.benchmark, config.dataset)
+    except SpaceError as err:
+        raise ConfigError(f"dataset: {err}") from None
+    fitness = config.fitness or ("valid_acc", None)
+    reported = config.reported or ("test_acc", None)
+    metadata = config_summary(config)
+    metadata.update(fitness=list(fitness), reported=list(reported), time=None,
+                    table_source=None, optimum=None, optimum_fitness=None)
+    run_id = run_id_of(out_dir)
+    settings = []
+    for name, seed in config.runs:
+        entry = OPTIMIZERS.get(name)
+        settings.append(RunSettings(
+            benchmark=config.benchmark, dataset=config.dataset, table="", optimizer=name,
+            params=dict(config.optimizers[name]), seed=seed, max_queries=config.max_queries,
+            sim_seconds=None, workers=config.workers, fitness=fitness, reported=reported,
+            time=None, space_ref=str(BENCHMARKS.get(config.benchmark).space),
+            optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
+            trainable_ref=str(TRAINABLES.get(config.trainable).target), run_id=run_id,
+            chunk_rows=chunk_rows,
+            extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
+                   "training": config.training, "scheduler": config.scheduler,
+                   "resources": config.resources},
+        ))
+    return Plan(config, out_dir, "", metadata, settings, space, run_id)
 
 
 def check_same_config(state_dir: Path, metadata: dict[str, Any], resume: bool) -> None:

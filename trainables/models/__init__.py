@@ -1,0 +1,1 @@
+"""PyTorch networks built from search-space architectures (imported by training trainables)."""
