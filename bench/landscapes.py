@@ -8,7 +8,9 @@ best-by-fitness architecture among its first ``--queries`` distinct queries (Tra
 validation metric is both; NAS-Bench-Macro: fitness = training 0's test accuracy, reported =
 the mean of trainings 1 and 2). The same seeds 0..N-1 for every optimizer; mean ± standard
 error over seeds; "table best" = the best reported value in the table, "best-by-fitness" =
-the reported value of the table's best-by-fitness architecture; (x%) = the share of seeds whose pick is a best-by-fitness architecture.
+the reported value of the table's best-by-fitness architecture; (x%) = the share of seeds
+whose pick is a best-by-fitness architecture; "[k runs short]" = k runs ended before the budget
+(a searcher that stops early is scored on the queries it made).
 
     nice python -m bench.landscapes [--seeds 10] [--queries 100] [--only transnas_micro,...]
 
@@ -113,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     pairs: list[str] = []
     seconds = {name: 0.0 for name in optimizers}
     print(f"{args.queries} distinct queries, seeds 0-{args.seeds - 1}; mean ± s.e. of the "
-          "reported value of the best-by-fitness architecture; (opt) = share of seeds whose "
-          "pick is a best-by-fitness architecture\n")
+          "reported value of the best-by-fitness architecture; (x%) = share of seeds whose "
+          "pick is a best-by-fitness architecture; [k runs short] = runs that stopped before "
+          "the budget\n")
     print("| benchmark | task | reported | table best | best-by-fitness | "
           + " | ".join(optimizers) + " |")
     print("|---|---|---|---|---|" + "---|" * len(optimizers))
@@ -132,14 +135,18 @@ def main(argv: list[str] | None = None) -> int:
             cells = []
             for name in optimizers:
                 t0 = time.perf_counter()
-                runs = [score(run_once(table, benchmark, dataset, name, seed, args.queries),
-                              args.queries) for seed in range(args.seeds)]
+                traces = [run_once(table, benchmark, dataset, name, seed, args.queries)
+                          for seed in range(args.seeds)]
                 seconds[name] += time.perf_counter() - t0
+                runs = [score(trace, args.queries) for trace in traces]
+                spent = np.array([min(len(trace), args.queries) for trace in traces])
                 values = np.array([r for r, _ in runs])
                 hit = np.mean([f >= best_fit for _, f in runs])
                 sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+                short = "" if spent.min() == args.queries else (
+                    f" [{np.sum(spent < args.queries)} runs short, mean {spent.mean():.0f} q]")
                 cells.append(f"{_fmt(values.mean(), best_rep)} ± {_fmt(sem, best_rep)} "
-                             f"({hit:.0%})")
+                             f"({hit:.0%}){short}")
                 pairs.append(f"{benchmark}_{dataset}_{name}_mean_{args.queries}="
                              f"{values.mean():.6g}")
             print(f"| {benchmark} | {dataset} | {reported[0]} | {_fmt(best_rep, best_rep)} | "
