@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from ednag.spaces.base import Choices, Decision, SearchSpace, SpaceError
-from ednag.spaces.nb201 import NB201_EDGES, _isomorphism_key
+from ednag.spaces.nb201 import NB201_EDGES, NB201Space
 
-#: the operation of each digit (the first four NB201 operations, in the same order)
+#: the operation of each digit (the first four NB201 operations, with the same indices)
 MICRO_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3")
 #: the seven tasks of TransNAS-Bench-101 (the table's datasets)
 TRANSNAS_TASKS: tuple[str, ...] = (
@@ -28,6 +28,7 @@ TRANSNAS_TASKS: tuple[str, ...] = (
 )
 MICRO_PREFIX = "64-41414-"
 _MICRO_RE = re.compile(r"^64-41414-([0-3])_([0-3]{2})_([0-3]{3})$")
+_NB201 = NB201Space()  # its isomorphism form reads these choices as the same operations
 
 
 def check_task(space: str, task: str | None) -> str:
@@ -69,7 +70,7 @@ class TransNASMicroSpace(SearchSpace):
     def isomorphism_key(self, choices: Choices) -> str:
         """The NB201 canonical form of the cell's graph of live operations (for analysis;
         queries are counted by :meth:`key`, the arch string)."""
-        return _isomorphism_key(self.check(choices))
+        return _NB201.isomorphism_key(self.check(choices))
 
     def __repr__(self) -> str:
         return f"TransNASMicroSpace({self.task!r})"
