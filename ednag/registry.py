@@ -256,6 +256,26 @@ BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "e
         source_hint="the NAS-Bench-201 CSV folder (e.g. ../shared/benchmarks/nb201) or an "
                     "official NAS-Bench-201-v1_*.pth",
         summary="NAS-Bench-201: 15,625 cells on cifar10, cifar100, ImageNet16-120"),
+    "transnas_micro": BenchmarkEntry(
+        "ednag.spaces.transnas_micro:space_for", default_dataset="class_scene",
+        importer="ednag.tables.importers.transnas:import_micro",
+        source_hint="the TransNAS-Bench-101 folder (e.g. ../shared/benchmarks/transnas-bench-101) "
+                    "or its transbench101_micro_final_valid_metric.csv",
+        summary="TransNAS-Bench-101 micro: 4,096 cells on seven tasks (final validation metric)"),
+    "transnas_macro": BenchmarkEntry(
+        "ednag.spaces.transnas_macro:space_for", default_dataset="class_scene",
+        importer="ednag.tables.importers.transnas:import_macro",
+        source_hint="the TransNAS-Bench-101 folder (e.g. ../shared/benchmarks/transnas-bench-101) "
+                    "or its transbench101_macro_final_valid_metric.csv",
+        summary="TransNAS-Bench-101 macro: 3,256 networks on seven tasks (final validation "
+                "metric)"),
+    "nasbench_macro": BenchmarkEntry(
+        "ednag.spaces.nasbench_macro:space_for", default_dataset="cifar10",
+        importer="ednag.tables.importers.nasbench_macro:import_source",
+        source_hint="the NAS-Bench-Macro folder (e.g. ../shared/benchmarks/nas-bench-macro) or "
+                    "its nas-bench-macro_cifar10.json",
+        summary="NAS-Bench-Macro: 6,561 encodings (3,969 networks) on CIFAR-10, test accuracy of "
+                "three trainings"),
 })
 
 TABLES: Registry[TableEntry] = _registry("embedded table", TableEntry, "ednag.tables", {

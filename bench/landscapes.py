@@ -1,0 +1,163 @@
+"""Every registered optimizer on TransNAS-Bench-101 (micro and macro, seven tasks each) and on
+NAS-Bench-Macro, at a fixed budget of distinct queries.
+
+Protocol: in-process, no Ray: each optimizer's searcher (``searchers.factory.make_searcher``)
+replays the table through ``ednag.experiment.simulator.simulate`` (one worker), with the
+table's default fitness and reported metrics; the score of a run is the reported value of the
+best-by-fitness architecture among its first ``--queries`` distinct queries (TransNAS: the final
+validation metric is both; NAS-Bench-Macro: fitness = training 0's test accuracy, reported =
+the mean of trainings 1 and 2). The same seeds 0..N-1 for every optimizer; mean ± standard
+error over seeds; "table best" = the best reported value in the table, "best-by-fitness" =
+the reported value of the table's best-by-fitness architecture; (x%) = the share of seeds
+whose pick is a best-by-fitness architecture; "[k runs short]" = k runs ended before the budget
+(a searcher that stops early is scored on the queries it made).
+
+    nice python -m bench.landscapes [--seeds 10] [--queries 100] [--only transnas_micro,...]
+
+(run from the repository root: ``-m`` imports this checkout's packages).
+
+Prints one Markdown table and ends with one line of ``key=value`` pairs
+(``<benchmark>_<task>_<optimizer>_mean_<queries>=...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ednag.experiment.settings import RunSettings
+from ednag.experiment.simulator import simulate
+from ednag.registry import BENCHMARKS, OPTIMIZERS
+from ednag.spaces import make_space
+from ednag.tables import Table, import_table
+from ednag.tables.importers.transnas import TASK_METRICS
+from searchers.factory import make_searcher
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+#: benchmark -> (folder under the shared benchmarks, datasets)
+LANDSCAPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "transnas_micro": ("transnas-bench-101", tuple(TASK_METRICS)),
+    "transnas_macro": ("transnas-bench-101", tuple(TASK_METRICS)),
+    "nasbench_macro": ("nas-bench-macro", ("cifar10",)),
+}
+
+
+def run_settings(table: Table, benchmark: str, dataset: str, optimizer: str, seed: int,
+                 queries: int) -> RunSettings:
+    """The settings of one simulated run with the table's default metrics."""
+    defaults = table.defaults(dataset)
+    return RunSettings(
+        benchmark=benchmark, dataset=dataset, table="-", optimizer=optimizer, params={},
+        seed=seed, max_queries=queries, sim_seconds=None, workers=1,
+        fitness=defaults["fitness"], reported=defaults["reported"], time=defaults["time"],
+        space_ref=str(BENCHMARKS.get(benchmark).space),
+    )
+
+
+def run_once(table: Table, benchmark: str, dataset: str, optimizer: str, seed: int,
+             queries: int) -> list[tuple[str, float, float]]:
+    """(arch key, fitness, reported) of each distinct query of one run, in order."""
+    settings = run_settings(table, benchmark, dataset, optimizer, seed, queries)
+    space = make_space(benchmark, dataset)
+    searcher = make_searcher(optimizer, space, seed=seed, max_queries=queries)
+    cols = table.column_indices(dataset, settings.metrics())
+    index = {key: i for i, key in enumerate(table.keys)}
+    values = table.values[:, cols].tolist()
+
+    def lookup(keys: list[str]) -> list[list[float]]:
+        return [values[index[k]] for k in keys]
+
+    return [(row["arch_key"], row["fitness"], row["reported"])
+            for row in simulate(searcher, space, lookup, settings) if not row["repeat"]]
+
+
+def score(trace: list[tuple[str, float, float]], queries: int) -> tuple[float, float]:
+    """(reported value, fitness) of the best-by-fitness architecture among the first
+    ``queries`` distinct queries (the earliest on ties)."""
+    head = trace[:queries]
+    best = max(range(len(head)), key=lambda i: (head[i][1], -i))
+    return head[best][2], head[best][1]
+
+
+def _fmt(value: float, scale: float) -> str:
+    return f"{value:.4f}" if abs(scale) < 2 else f"{value:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per optimizer (0..n-1)")
+    parser.add_argument("--queries", type=int, default=100, help="distinct queries per run")
+    parser.add_argument("--data", type=Path, default=SHARED,
+                        help="the shared benchmarks folder (holds transnas-bench-101/ and "
+                             "nas-bench-macro/)")
+    parser.add_argument("--only", default=",".join(LANDSCAPES),
+                        help=f"comma-separated benchmarks among {', '.join(LANDSCAPES)}")
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS.names()),
+                        help="comma-separated registered optimizers")
+    args = parser.parse_args(argv)
+    benchmarks = [b for b in args.only.split(",") if b]
+    optimizers = [o for o in args.optimizers.split(",") if o]
+    unknown = [b for b in benchmarks if b not in LANDSCAPES]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; allowed: {', '.join(LANDSCAPES)}")
+    bad = [o for o in optimizers if o not in OPTIMIZERS.names()]
+    if bad:
+        parser.error(f"unknown optimizer(s) {', '.join(bad)}; allowed: "
+                     f"{', '.join(OPTIMIZERS.names())}")
+    if args.seeds < 1 or args.queries < 1:
+        parser.error("--seeds and --queries must be positive")
+
+    start = time.perf_counter()
+    pairs: list[str] = []
+    seconds = {name: 0.0 for name in optimizers}
+    print(f"{args.queries} distinct queries, seeds 0-{args.seeds - 1}; mean ± s.e. of the "
+          "reported value of the best-by-fitness architecture; (x%) = share of seeds whose "
+          "pick is a best-by-fitness architecture; [k runs short] = runs that stopped before "
+          "the budget\n")
+    print("| benchmark | task | reported | table best | best-by-fitness | "
+          + " | ".join(optimizers) + " |")
+    print("|---|---|---|---|---|" + "---|" * len(optimizers))
+    for benchmark in benchmarks:
+        folder, datasets = LANDSCAPES[benchmark]
+        table = import_table(benchmark, args.data / folder)
+        for dataset in datasets:
+            reported = table.defaults(dataset)["reported"]
+            fitness = table.defaults(dataset)["fitness"]
+            fit_col = table.column(dataset, *fitness)
+            rep_col = table.column(dataset, *reported)
+            best_fit = float(np.max(fit_col))
+            best_rep = float(np.max(rep_col))
+            oracle = float(rep_col[int(np.argmax(fit_col))])
+            cells = []
+            for name in optimizers:
+                t0 = time.perf_counter()
+                traces = [run_once(table, benchmark, dataset, name, seed, args.queries)
+                          for seed in range(args.seeds)]
+                seconds[name] += time.perf_counter() - t0
+                runs = [score(trace, args.queries) for trace in traces]
+                spent = np.array([min(len(trace), args.queries) for trace in traces])
+                values = np.array([r for r, _ in runs])
+                hit = np.mean([f >= best_fit for _, f in runs])
+                sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+                short = "" if spent.min() == args.queries else (
+                    f" [{np.sum(spent < args.queries)} runs short, mean {spent.mean():.0f} q]")
+                cells.append(f"{_fmt(values.mean(), best_rep)} ± {_fmt(sem, best_rep)} "
+                             f"({hit:.0%}){short}")
+                pairs.append(f"{benchmark}_{dataset}_{name}_mean_{args.queries}="
+                             f"{values.mean():.6g}")
+            print(f"| {benchmark} | {dataset} | {reported[0]} | {_fmt(best_rep, best_rep)} | "
+                  f"{_fmt(oracle, best_rep)} | "
+                  + " | ".join(cells) + " |", flush=True)
+    print()
+    timing = " ".join(f"{name}_seconds={s:.1f}" for name, s in seconds.items())
+    print(" ".join(pairs) + f" seeds={args.seeds} queries={args.queries} {timing} "
+          f"total_seconds={time.perf_counter() - start:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
