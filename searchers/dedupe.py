@@ -9,8 +9,10 @@ between it and Tune:
   :meth:`~searchers.base.ArchSearcher.drain_repeats`;
 * a repeat of an architecture still being evaluated waits, and is told with that result;
 * a proposal that is not a valid architecture costs no query and is told to the inner searcher
-  as a failed trial (e.g. all-``skip`` NAS-Bench-Graph architectures), as is a failed
-  evaluation (Optuna records ``FAIL``, never a huge negative value);
+  as a trial without a result (Optuna records ``PRUNED``, which its TPE ranks below every
+  completed trial, so it learns to avoid such points; e.g. all-``skip`` NAS-Bench-Graph
+  architectures); a failed evaluation is a failed trial (Optuna records ``FAIL``), never a huge
+  negative value;
 * ``max_queries`` distinct architectures end the run with ``FINISHED``; so does a run of
   ``max_consecutive_repeats`` proposals in a row that cost no query (a logged warning, never a
   spin).
@@ -112,7 +114,9 @@ class DedupeSearcher(ArchSearcher):
             if choices is None:
                 self.num_invalid += 1
                 self._consecutive_free += 1
-                self._tell_inner(inner_id, WORST_FITNESS)
+                # pruned, not failed: Optuna's TPE learns from pruned trials (it ranks them
+                # below every completed one) and ignores failed ones
+                self.inner.on_trial_complete(inner_id, result=None, error=False)
                 continue
             key = self.space.key(choices)
             if key in self._cache:
@@ -159,8 +163,8 @@ class DedupeSearcher(ArchSearcher):
             self._tell_inner(waiting_id, fitness)
 
     def _tell_inner(self, inner_id: str, fitness: float) -> None:
-        """Tell the inner searcher; a failure (or an invalid proposal) as a failed trial
-        (Optuna records ``FAIL``), never as a huge negative completed value."""
+        """Tell the inner searcher; a failure as a failed trial (Optuna records ``FAIL``),
+        never as a huge negative completed value."""
         if fitness <= WORST_FITNESS:
             self.inner.on_trial_complete(inner_id, result=None, error=True)
         else:

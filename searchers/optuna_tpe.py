@@ -3,8 +3,9 @@
 Each decision of the space is one categorical Optuna parameter named ``d0 .. dN`` (safe names,
 whatever the space calls its decisions) over the option indices. Invalid architectures (e.g.
 all-``skip`` in NAS-Bench-Graph) are not resampled: :class:`~searchers.dedupe.DedupeSearcher`
-tells TPE the worst fitness for them at once, without a trial and without spending a query, so
-TPE learns to avoid them while its sequence of proposals stays seeded and reproducible.
+tells TPE at once, without a trial and without spending a query, that they were pruned (TPE
+ranks pruned trials below every completed one, so it learns to avoid them) while its sequence
+of proposals stays seeded and reproducible. Failed evaluations reach Optuna as ``FAIL``.
 """
 
 from __future__ import annotations

@@ -286,7 +286,8 @@ class ScriptedInner(Searcher):
 
     def on_trial_complete(self, trial_id, result=None, error=False):
         assert trial_id in self.asked and trial_id not in self.told
-        self.told[trial_id] = "FAIL" if error else result[INNER_METRIC]
+        self.told[trial_id] = ("FAIL" if error else "PRUNED" if result is None
+                               else result[INNER_METRIC])
 
 
 def dedupe(script, space=None, **kw):
@@ -345,13 +346,13 @@ def test_dedupe_runaway_repeats_stop_with_a_warning(caplog):
     assert len(inner.told) == 21
 
 
-def test_dedupe_invalid_architectures_are_failed_trials_without_a_query():
+def test_dedupe_invalid_architectures_are_pruned_trials_without_a_query():
     space = make_space("nasbench_graph", "cora")
     skip = space.ops.index("skip")
     valid = (3, 0, 1, skip, skip)
     searcher, inner = dedupe([(0, skip, skip, skip, skip), valid], space=space)
     assert searcher.suggest("t0")["arch"] == space.to_native(valid)
-    assert inner.told == {"dedupe_0": "FAIL"}
+    assert inner.told == {"dedupe_0": "PRUNED"}
     assert searcher.num_invalid == 1 and searcher.num_queries == 0
 
 

@@ -79,7 +79,8 @@ def _config(tmp_path: Path, **changes) -> Path:
     ({"scheduler": {"hyperband": {}}}, r"allowed schedulers: asha"),
     ({"scheduler": {"asha": {"reduction_factor": 1}}}, r"reduction_factor must be a number >= 2"),
     ({"resources": {"tpu": 1}}, r"unknown resources key\(s\) tpu; allowed: cpu, gpu"),
-    ({"mode": "tabular", "trainable": None, "table": "x"}, r"training need mode: trial"),
+    ({"mode": "tabular", "trainable": None, "benchmark": "nasbench_graph"},
+     r"training need mode: trial"),
     ({"budget": {"sim_seconds": 10}}, r"sim_seconds needs mode: tabular"),
 ])
 def test_bad_training_configs_are_named(tmp_path, changes, match):

@@ -100,7 +100,7 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
         space = make_space(config.benchmark, config.dataset)
     except SpaceError as err:
         raise ConfigError(f"dataset: {err}") from None
-    max_queries = config.max_queries or len(table)
+    max_queries = config.max_queries or len(set(table.keys))  # distinct queries the table holds
     best_arch, best_value = table.best(config.dataset, *reported)
     best_fit_arch, best_fit = table.best(config.dataset, *fitness)
     metadata = config_summary(config)

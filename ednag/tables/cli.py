@@ -45,7 +45,8 @@ def describe(table: Table) -> list[tuple[str, str, str, int, str, str]]:
     rows = []
     for ds in table.datasets:
         for metric in table.metrics(ds):
-            mode = "min" if metric.startswith(("latency", "train_time", "params")) else "max"
+            mode = ("min" if metric.startswith(("latency", "train_time", "params", "flops"))
+                    else "max")
             for fid in table.fidelities(ds, metric):
                 count = table.count(ds, metric, fid)
                 if count:
