@@ -4,7 +4,7 @@ A small CNN on ednag's synthetic image task (no download), a mixed ``param_space
 rate log-uniform, width a choice, depth an integer, dropout uniform), the EDNAG searcher and
 ASHA early stopping. About two minutes on two CPU cores; ``--quick`` is the short version CI runs.
 
-    python examples/tune_your_model.py [--samples 16] [--epochs 6] [--quick]
+    python examples/tune_your_model.py [--samples 12] [--epochs 5] [--quick]
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def train_cnn(config: dict) -> None:
 
 def main(argv: list[str] | None = None) -> tune.ResultGrid:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", type=int, default=16, help="trials")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--samples", type=int, default=12, help="trials")
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="6 trials of 2 epochs (for CI)")
     args = parser.parse_args(argv)
     trials, epochs, images = (6, 2, 600) if args.quick else (args.samples, args.epochs, 2500)

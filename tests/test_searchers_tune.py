@@ -100,7 +100,8 @@ def test_a_whole_generation_runs_concurrently(ray_session, tmp_path):
     log = tmp_path / "log"
     log.mkdir()
     searcher = make_searcher("ednag", space, seed=0, max_queries=8, population_size=8)
-    run_tuner(searcher, make_trainable(log, sleep_s=0.2), tmp_path)
+    # long enough that a busy machine still starts a second trial before the first ends
+    run_tuner(searcher, make_trainable(log, sleep_s=0.8), tmp_path)
     evals = evaluations(log)
     assert len(evals) == 8
     # the most evaluations running at one instant (some evaluation's start)
