@@ -33,31 +33,21 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ednag.experiment.progress import RunProgress
 from ednag.experiment.settings import RunSettings
 from ednag.experiment.simulator import Simulation, local_lookup
 from ednag.registry import OPTIMIZERS
 from ednag.results.writer import ResultsWriter
 from ednag.spaces import make_space
-from ednag.tables.table import Table, make_meta
+from ednag.tables.synthetic import synthetic_nb201
+from ednag.tables.table import Table
 from searchers.factory import make_searcher
 from trainables.run import ray_session
 from trainables.tabular import run_tabular
 
 
 def synthetic_table(path: Path) -> Path:
-    space = make_space("nb201")
-    archs = [space.to_native(c) for c in space.enumerate()]
-    rng = np.random.default_rng(0)
-    valid = rng.uniform(10, 90, len(archs))
-    cols = {"cifar10/valid_acc@200": valid, "cifar10/test_acc@200": valid + 1.0,
-            "cifar10/train_time_s@200": rng.uniform(1000, 3000, len(archs))}
-    meta = make_meta("nb201", "nb201", ["cifar10"], {"cifar10": {
-        "fitness": ("valid_acc", 200), "reported": ("test_acc", 200),
-        "time": ("train_time_s", 200)}}, "synthetic bench table")
-    Table(archs, [space.key(space.from_native(a)) for a in archs], cols, meta).save(path)
+    synthetic_nb201().save(path)
     return path
 
 

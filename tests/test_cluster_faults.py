@@ -18,42 +18,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from test_job_submit import _processes, free_port, ray_cli, stop_head
+from test_job_submit import _processes, free_port, ray_cli, stop_head, with_descendants
 
 from ednag.spaces import make_space
-from ednag.tables.table import Table, make_meta
+from ednag.tables.synthetic import synthetic_nb201
 from searchers.factory import make_searcher
 
 BUDGET = 18
 
 
-def _synthetic_nb201(path: Path) -> Table:
-    space = make_space("nb201")
-    archs = [space.to_native(c) for c in space.enumerate()]
-    keys = [space.key(c) for c in space.enumerate()]
-    rng = np.random.default_rng(0)
-    valid = rng.uniform(10, 90, len(archs))
-    cols = {"cifar10/valid_acc@200": valid, "cifar10/test_acc@200": valid + 1.0,
-            "cifar10/train_time_s@200": rng.uniform(1000, 2000, len(archs))}
-    meta = make_meta("nb201", "nb201", ["cifar10"], {"cifar10": {
-        "fitness": ("valid_acc", 200), "reported": ("test_acc", 200),
-        "time": ("train_time_s", 200)}}, "synthetic two-node test table")
-    table = Table(archs, keys, cols, meta)
-    table.save(path)
-    return table
-
-
 def _node_pids(node_manager_port: int) -> set[int]:
     """The raylet of the node with this port and every process below it."""
     procs = _processes()
-    mine = {pid for pid, (_, cmd) in procs.items()
-            if "raylet" in cmd and f"--node_manager_port={node_manager_port}" in cmd}
-    grew = True
-    while grew:
-        children = {pid for pid, (ppid, _) in procs.items() if ppid in mine} - mine
-        mine |= children
-        grew = bool(children)
-    return mine
+    return with_descendants(
+        {pid for pid, (_, cmd) in procs.items()
+         if "raylet" in cmd and f"--node_manager_port={node_manager_port}" in cmd}, procs)
 
 
 @pytest.mark.slow
@@ -85,7 +64,8 @@ def test_losing_the_worker_node_costs_only_its_in_flight_trials(tmp_path):
               "--num-cpus=2", f"--node-manager-port={worker_nm_port}",
               f"--object-manager-port={free_port()}", *private()]
     table_path = tmp_path / "nb201.parquet"
-    table = _synthetic_nb201(table_path)
+    table = synthetic_nb201()
+    table.save(table_path)
     config = tmp_path / "two-nodes.yaml"
     config.write_text(yaml.safe_dump({
         "benchmark": "nb201", "table": str(table_path), "optimizers": {"random": {}},

@@ -16,9 +16,9 @@ from ednag.experiment.simulator import Simulation, chunk_columns, eval_fields, s
 from ednag.registry import OPTIMIZERS
 from ednag.results.schema import META_CONFIG, META_SCHEMA_VERSION, META_VERSIONS, RESULT_SCHEMA
 from ednag.results.writer import ResultsWriter
-from ednag.spaces import make_space
 from ednag.spaces.base import Choices, Decision, SearchSpace
-from ednag.tables.table import Table, make_meta
+from ednag.tables.synthetic import synthetic_nb201 as make_synthetic_nb201
+from ednag.tables.table import Table
 from searchers.factory import make_searcher
 from trainables.run import run_experiment
 
@@ -216,21 +216,8 @@ def test_columnar_chunks_write_the_same_rows(tmp_path):
 @pytest.fixture(scope="module")
 def synthetic_nb201(tmp_path_factory) -> Path:
     """A full NAS-Bench-201 table with made-up values (no ../shared needed)."""
-    space = make_space("nb201")
-    archs = [space.to_native(c) for c in space.enumerate()]
-    keys = [space.key(space.from_native(a)) for a in archs]
-    rng = np.random.default_rng(0)
-    valid = rng.uniform(10, 90, len(archs))
-    cols = {
-        "cifar10/valid_acc@200": valid,
-        "cifar10/test_acc@200": valid + rng.normal(0, 1, len(archs)),
-        "cifar10/train_time_s@200": rng.uniform(1000, 3000, len(archs)),
-    }
-    meta = make_meta("nb201", "nb201", ["cifar10"], {"cifar10": {
-        "fitness": ("valid_acc", 200), "reported": ("test_acc", 200),
-        "time": ("train_time_s", 200)}}, "synthetic test table")
     path = tmp_path_factory.mktemp("table") / "nb201-synthetic.parquet"
-    Table(archs, keys, cols, meta).save(path)
+    make_synthetic_nb201().save(path)
     return path
 
 

@@ -54,7 +54,14 @@ def head_pids(temp_dir: Path) -> set[int]:
     """The processes of our head node: those naming its private temp dir, and their children
     (``ray stop`` would kill every Ray process on the machine, other sessions' too)."""
     procs = _processes()
-    mine = {pid for pid, (_, cmd) in procs.items() if str(temp_dir) in cmd and pid != os.getpid()}
+    return with_descendants(
+        {pid for pid, (_, cmd) in procs.items() if str(temp_dir) in cmd and pid != os.getpid()},
+        procs)
+
+
+def with_descendants(roots: set[int], procs: dict[int, tuple[int, str]]) -> set[int]:
+    """``roots`` and every process below them."""
+    mine = set(roots)
     grew = True
     while grew:
         children = {pid for pid, (ppid, _) in procs.items() if ppid in mine} - mine

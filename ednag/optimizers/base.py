@@ -135,15 +135,19 @@ class Optimizer(ABC):
                     "(or was already told)"
                 )
             del self._pending[key]
-            value = float(fitness) if fitness is not None else math.nan
-            if not math.isfinite(value):
-                value = WORST_FITNESS
-            self._cache[key] = value
-            if self._best is None or value > self._best[1]:
-                self._best = (choices, value)
-            clean.append((choices, value))
+            clean.append((choices, self._record(key, choices, fitness)))
         if clean:
             self._observe(clean)
+
+    def _record(self, key: str, choices: Choices, fitness: float | None) -> float:
+        """Cache one result (NaN/inf/None -> WORST_FITNESS) and keep the best; the value."""
+        value = float(fitness) if fitness is not None else math.nan
+        if not math.isfinite(value):
+            value = WORST_FITNESS
+        self._cache[key] = value
+        if self._best is None or value > self._best[1]:
+            self._best = (choices, value)
+        return value
 
     def tell_external(self, results: Sequence[tuple[Choices, float]]) -> None:
         """Results of architectures evaluated outside :meth:`ask` (a user's
@@ -154,12 +158,7 @@ class Optimizer(ABC):
             key = self.space.key(choices)
             if key in self._cache or key in self._pending:
                 continue
-            value = float(fitness) if fitness is not None else math.nan
-            value = value if math.isfinite(value) else WORST_FITNESS
-            self._cache[key] = value
-            if self._best is None or value > self._best[1]:
-                self._best = (choices, value)
-            clean.append((choices, value))
+            clean.append((choices, self._record(key, choices, fitness)))
         if clean:
             self._observe_external(clean)
 
