@@ -196,3 +196,27 @@ def test_through_tune_with_param_space_and_a_concurrency_limiter(ray_session, tm
     assert all(c["epochs"] == 3 and c["model"]["act"] == "relu" for c in configs)
     assert len({repr(sorted(flatten(c)[1].items())) for c in configs}) == 18
     assert grid.get_best_result().metrics["score"] == max(score(c) for c in configs)
+
+
+@pytest.mark.parametrize("name", ASK_TELL)
+def test_nb201_as_six_choices_searches_exactly_like_the_native_space(name):
+    """Six tune.choice decisions over NB201's operations give the native space's sequence."""
+    from ednag.spaces import NB201_OPS, make_space
+    from ednag.tables.synthetic import synthetic_nb201
+    from searchers import make_searcher
+
+    space = make_space("nb201")
+    table = synthetic_nb201()
+    fit = dict(zip(table.keys, table.column("cifar10", "valid_acc", 200).tolist(), strict=True))
+    edges = [d.name for d in space.decisions]
+    native = make_searcher(name, space, seed=2, max_queries=60)
+    generic = ParamSpaceSearch({e: tune.choice(list(NB201_OPS)) for e in edges},
+                               metric="fitness", mode="max", optimizer=name, seed=2,
+                               max_queries=60)
+    for i in range(60):
+        a, b = native.suggest(f"t{i}"), generic.suggest(f"t{i}")
+        choices = tuple(NB201_OPS.index(b[e]) for e in edges)
+        assert space.from_native(a["arch"]) == choices, i
+        value = fit[space.key(choices)]
+        native.on_trial_complete(f"t{i}", {"fitness": value})
+        generic.on_trial_complete(f"t{i}", {"fitness": value})

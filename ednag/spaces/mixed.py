@@ -158,6 +158,9 @@ class MixedEncoding:
             self.blocks.append((start, width, param.kind, len(param.values)))
             start += width
         self._dim = start
+        self._onehot = np.zeros(start, dtype=bool)
+        for begin, width, kind, _ in self.blocks:
+            self._onehot[begin:begin + width] = kind == "categorical"
 
     @property
     def dim(self) -> int:
@@ -188,18 +191,17 @@ class MixedEncoding:
         return x
 
     def normalise(self, x: np.ndarray) -> np.ndarray:
-        """Each one-hot block mapped affinely onto [-1, 1] (argmax kept); coordinates clipped."""
+        """Per member, the one-hot columns together mapped affinely onto [-1, 1] (as EDNAG
+        does for a whole one-hot matrix, so a space of choices alone behaves exactly like a
+        benchmark space; every argmax kept); coordinates clipped to [-1, 1]."""
         x = np.array(x, dtype=np.float64, ndmin=2)
-        for start, width, kind, _ in self.blocks:
-            block = x[:, start:start + width]
-            if kind == "categorical":
-                lo = block.min(axis=1, keepdims=True)
-                span = block.max(axis=1, keepdims=True) - lo
-                safe = np.where(span > 0, span, 1.0)
-                x[:, start:start + width] = np.where(span > 0, 2.0 * (block - lo) / safe - 1.0,
-                                                     0.0)
-            else:
-                x[:, start] = np.clip(block[:, 0], -1.0, 1.0)
+        if self._onehot.any():
+            part = x[:, self._onehot]
+            lo = part.min(axis=1, keepdims=True)
+            span = part.max(axis=1, keepdims=True) - lo
+            safe = np.where(span > 0, span, 1.0)
+            x[:, self._onehot] = np.where(span > 0, 2.0 * (part - lo) / safe - 1.0, 0.0)
+        x[:, ~self._onehot] = np.clip(x[:, ~self._onehot], -1.0, 1.0)
         return x
 
     def decode(self, x: np.ndarray) -> Choices:
