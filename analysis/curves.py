@@ -22,9 +22,9 @@ from analysis.errors import ResultsError
 from analysis.load import ResultSet
 from analysis.optimum import OPTIMUM_TOLERANCE, Optimum
 
-AXES = ("queries", "time")
+AXES = ("queries", "time", "wall")
 STATS = ("median", "mean")
-_AXIS_COLUMN = {"queries": "query_index", "time": "sim_time_s"}
+_AXIS_COLUMN = {"queries": "query_index", "time": "sim_time_s", "wall": "wall_time_s"}
 
 
 @dataclass(frozen=True)

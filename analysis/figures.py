@@ -20,6 +20,7 @@ from analysis.optimum import OPTIMUM_TOLERANCE, Optimum
 AXIS_LABELS = {
     "queries": "queries (distinct architectures)",
     "time": "simulated time (s)",
+    "wall": "wall-clock time (s)",
 }
 _PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",

@@ -83,6 +83,11 @@ def analyse(
         curves["queries"] = anytime_curves(results, opt, "queries", stat, trace=query_trace)
         if results.frame["sim_time_s"].notna().any():
             curves["time"] = anytime_curves(results, opt, "time", stat)
+        elif results.frame["wall_time_s"].notna().any():
+            # trial mode (real training, a lookup): curves against the seconds each run took
+            curves["wall"] = anytime_curves(results, opt, "wall", stat)
+            notes.append("no simulated time in the results (trial mode): curves against "
+                         "wall-clock seconds from each run's start")
         else:
             notes.append("no sim_time_s in the results: no curves against simulated time")
     generations = pd.DataFrame(columns=diagnostics.DIAGNOSTIC_COLUMNS)

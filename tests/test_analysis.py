@@ -399,3 +399,17 @@ def test_a_run_whose_fitness_is_the_reported_metric_says_so():
                                                "reported": ["test_acc", 200]}),
                     with_curves=False, with_diagnostics=False)
     assert not any(n.startswith("fitness and reported value") for n in plain.notes)
+
+
+def test_trial_mode_results_get_curves_against_wall_clock_seconds(tmp_path):
+    from analysis.load import results_from_frame
+    from analysis.report import analyse, write_report
+    from analysis.synthetic import random_rows
+
+    frame = random_rows(optimizers=2, seeds=3, evals=120)
+    frame["sim_time_s"] = None
+    analysis = analyse(results_from_frame(frame), with_diagnostics=False)
+    assert set(analysis.curves) == {"queries", "wall"}
+    assert any("wall-clock seconds" in note for note in analysis.notes)
+    written = write_report(analysis, tmp_path / "report")
+    assert any(p.name == "curves_wall.csv" for p in written)
