@@ -86,7 +86,7 @@ class Bananas(Optimizer):
         max_queries: int | None = None,
         num_init: int = 10,
         batch_size: int = 10,
-        num_parents: int = 5,
+        num_parents: int = 10,
         num_mutations: int = 200,
         num_random: int = 50,
         max_edits: int = 2,
