@@ -246,6 +246,9 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
     "bananas": OptimizerEntry(
         "ednag.optimizers.bananas:Bananas",
         summary="MLP-ensemble predictor + independent Thompson sampling over mutations (BANANAS)"),
+    "ednag_guided": OptimizerEntry(
+        "ednag.optimizers.ednag_guided:GuidedEDNAG",
+        summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
 })
 
 BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "ednag.benchmarks", {
