@@ -242,6 +242,15 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
     "ednag": OptimizerEntry(
         "ednag.optimizers.evo_diffusion.optimizer:EDNAG",
         summary="evolutionary diffusion-based generation (arXiv 2504.17827)"),
+    "local_search": OptimizerEntry(
+        "ednag.optimizers.local_search:LocalSearch",
+        summary="hill climbing over one-decision neighbours with random restarts (White et al.)"),
+    "bananas": OptimizerEntry(
+        "ednag.optimizers.bananas:Bananas",
+        summary="MLP-ensemble predictor + independent Thompson sampling over mutations (BANANAS)"),
+    "ednag_guided": OptimizerEntry(
+        "ednag.optimizers.ednag_guided:GuidedEDNAG",
+        summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
 })
 
 BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "ednag.benchmarks", {

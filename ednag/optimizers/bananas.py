@@ -1,0 +1,211 @@
+"""BANANAS (White et al., 2021): Bayesian optimisation with a neural-ensemble predictor.
+
+Differences from NASLib's ``optimizers/discrete/bananas`` (see docs/reference-results.md):
+mutation candidates are each made from a parent (never from another candidate); candidates that
+are evaluated, pending or duplicated are dropped before scoring, and the budget counts distinct
+architectures (the base class), so a repeat never costs a query; the default candidates are
+mutations of the best architectures (plus a few random ones), not random samples only; the
+acquisition works on arrays (no EI-on-a-list crash: EI is simply not offered).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ednag.optimizers.base import Optimizer
+from ednag.optimizers.unseen import random_unseen
+from ednag.predictors import (
+    PREDICTORS,
+    make_encoder,
+    make_predictor,
+    transform_targets,
+    usable,
+)
+from ednag.predictors.base import FAILED_BELOW
+from ednag.spaces.base import Choices, SearchSpace
+
+#: acquisition functions: independent Thompson sampling, upper confidence bound, ensemble mean
+ACQUISITIONS: tuple[str, ...] = ("its", "ucb", "exploit")
+#: candidate pools: mutations of the best plus random samples, or every unseen architecture
+CANDIDATES: tuple[str, ...] = ("mutation", "all")
+
+
+def acquire(
+    mean: np.ndarray, std: np.ndarray, kind: str, rng: np.random.Generator, beta: float = 1.0
+) -> np.ndarray:
+    """Acquisition scores (higher is better) of candidates with predicted ``mean``/``std``.
+
+    ``its``: one independent draw from N(mean, std) per candidate (independent Thompson
+    sampling); ``ucb``: ``mean + beta * std``; ``exploit``: ``mean`` (NPENAS-style).
+    """
+    mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    if kind == "its":
+        return mean + std * rng.standard_normal(mean.shape)
+    if kind == "ucb":
+        return mean + beta * std
+    if kind == "exploit":
+        return mean.copy()
+    raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; got {kind!r}")
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first (ties: the earlier index)."""
+    return np.argsort(-np.asarray(scores), kind="stable")[:k]
+
+
+class Bananas(Optimizer):
+    """Predictor-guided search: ``num_init`` random queries, then rounds of
+    fit -> candidates -> acquisition -> the ``batch_size`` best candidates asked together.
+
+    Each round refits the predictor (``predictor``, default an ensemble of 5 MLPs) from scratch
+    on every usable query so far (failures never train it), with targets mapped by
+    ``target`` (default ``quantile``: normal scores of the ranks), on the ``encoding``
+    (``onehot`` or, on NB201, ``path``). Candidates (``candidates="mutation"``): ``num_mutations``
+    children of the ``num_parents`` best architectures, each made by 1..``max_edits`` random
+    one-decision mutations of its parent, plus ``num_random`` random architectures; or every
+    unseen architecture (``"all"``, for small spaces). The round waits for all its results
+    before the next refit.
+
+    >>> from ednag.spaces import make_space
+    >>> opt = Bananas(make_space("nb201"), seed=0, max_queries=20)
+    >>> while not opt.finished:
+    ...     opt.tell([(arch, float(sum(arch))) for arch in opt.ask()])
+    >>> opt.num_queries
+    20
+    """
+
+    name = "bananas"
+    _shared_state = ("space", "encoder")
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        max_queries: int | None = None,
+        num_init: int = 10,
+        batch_size: int = 10,
+        num_parents: int = 10,
+        num_mutations: int = 200,
+        num_random: int = 50,
+        max_edits: int = 2,
+        candidates: str = "mutation",
+        acquisition: str = "its",
+        ucb_beta: float = 1.0,
+        encoding: str = "onehot",
+        predictor: str = "mlp_ensemble",
+        target: str = "quantile",
+        predictor_params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(space, seed, max_queries)
+        for name, value, low in (
+            ("num_init", num_init, 1), ("batch_size", batch_size, 1),
+            ("num_parents", num_parents, 1), ("num_mutations", num_mutations, 0),
+            ("num_random", num_random, 0), ("max_edits", max_edits, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        if candidates not in CANDIDATES:
+            raise ValueError(f"candidates must be one of {', '.join(CANDIDATES)}; "
+                             f"got {candidates!r}")
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
+                             f"got {acquisition!r}")
+        if predictor not in PREDICTORS:
+            raise ValueError(f"predictor must be one of {', '.join(PREDICTORS)}; "
+                             f"got {predictor!r}")
+        if candidates == "mutation" and num_mutations + num_random == 0:
+            raise ValueError("num_mutations + num_random must be positive")
+        transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
+        self.encoder = make_encoder(space, encoding)
+        self.num_init = num_init
+        self.batch_size = batch_size
+        self.num_parents = num_parents
+        self.num_mutations = num_mutations
+        self.num_random = num_random
+        self.max_edits = max_edits
+        self.candidates = candidates
+        self.acquisition = acquisition
+        self.ucb_beta = float(ucb_beta)
+        self.predictor = predictor
+        self.target = target
+        self.predictor_params = dict(predictor_params or {})
+        make_predictor(predictor, 0, **self.predictor_params)  # checks the parameters now
+        #: every evaluated architecture and its fitness, in order
+        self.history: list[tuple[Choices, float]] = []
+        self._waiting: set[str] = set()
+        self.refits = 0
+
+    # ------------------------------------------------------------------ hooks
+    def _propose(self, remaining: int | None) -> list[Choices]:
+        if self._waiting:
+            return []
+        fitness = np.array([f for _, f in self.history], dtype=np.float64)
+        if len(self.history) < self.num_init:
+            n = self.num_init - len(self.history)
+            batch = self._random_unseen(n if remaining is None else min(n, remaining))
+        elif int(usable(fitness).sum()) < 2:  # nothing to learn from yet: keep sampling
+            batch = self._random_unseen(self._round_size(remaining))
+        else:
+            batch = self._predicted_best(self._round_size(remaining))
+            if not batch:
+                batch = self._random_unseen(1)
+        self._waiting = {self.space.key(c) for c in batch}
+        return batch
+
+    def _observe(self, results: list[tuple[Choices, float]]) -> None:
+        for choices, fitness in results:
+            self._waiting.discard(self.space.key(choices))
+            self.history.append((choices, fitness))
+
+    # ------------------------------------------------------------------ one round
+    def _round_size(self, remaining: int | None) -> int:
+        return self.batch_size if remaining is None else min(self.batch_size, remaining)
+
+    def _predicted_best(self, k: int) -> list[Choices]:
+        """Refit, score the candidates, return the ``k`` best by the acquisition."""
+        pool = self._candidates()
+        if not pool:
+            return []
+        archs = [a for a, _ in self.history]
+        fitness = np.array([f for _, f in self.history], dtype=np.float64)
+        keep = usable(fitness)
+        model = make_predictor(self.predictor, int(self.rng.integers(2**31 - 1)),
+                               **self.predictor_params)
+        model.fit(self.encoder([a for a, ok in zip(archs, keep, strict=True) if ok]),
+                  transform_targets(fitness[keep], self.target))
+        self.refits += 1
+        mean, std = model.predict(self.encoder(pool))
+        scores = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
+        return [pool[i] for i in top_k(scores, k).tolist()]
+
+    def _candidates(self) -> list[Choices]:
+        """Distinct candidates, none evaluated or pending (order is deterministic)."""
+        if self.candidates == "all":
+            return [a for a in self.space.enumerate() if self._unseen(a)]
+        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
+                        key=lambda item: -item[1])
+        parents = [a for a, _ in ranked[: self.num_parents]]
+        raw: list[Choices] = []
+        for j in range(self.num_mutations if parents else 0):
+            child = parents[j % len(parents)]
+            for _ in range(int(self.rng.integers(1, self.max_edits + 1))):
+                child = self.space.mutate(child, self.rng)
+            raw.append(child)
+        raw.extend(self.space.sample(self.rng) for _ in range(self.num_random))
+        out: list[Choices] = []
+        keys: set[str] = set()
+        for arch in raw:
+            key = self.space.key(arch)
+            if key not in keys and self._unseen(arch):
+                keys.add(key)
+                out.append(arch)
+        return out
+
+    def _random_unseen(self, n: int) -> list[Choices]:
+        """Up to ``n`` distinct random unseen architectures (the first unseen one as a fallback)."""
+        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
+
+    def _unseen(self, arch: Choices) -> bool:
+        return self.lookup(arch) is None and not self.is_pending(arch)

@@ -1,0 +1,240 @@
+"""EDNAG guided by a predictor: diffusions run on predicted fitness, only the best are queried.
+
+Each round refits the predictor (an MLP ensemble, as in :mod:`ednag.optimizers.bananas`) on
+every usable query so far, then runs ``diffusions_per_round`` EDNAG diffusions (the building
+blocks of :mod:`ednag.optimizers.evo_diffusion`: fitness-weighted x0 estimate, DDIM step,
+polynomial mutation, decoded-architecture mutation, elite/diversity/roulette selection) without
+spending a query: a member that was evaluated keeps its true fitness (as a regression target),
+any other member is scored by the acquisition (ensemble mean plus an exploration bonus). The
+``batch_size`` best distinct unseen architectures met in any generation of the round are then
+queried together. EDNAG's own optimizer is untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
+from ednag.optimizers.base import Optimizer
+from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
+from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
+from ednag.optimizers.evo_diffusion.ddim import ddim_step, row_normalise
+from ednag.optimizers.evo_diffusion.estimator import estimate_x0
+from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
+from ednag.optimizers.evo_diffusion.mutation import mutate_population
+from ednag.optimizers.evo_diffusion.schedule import step_alphas
+from ednag.optimizers.evo_diffusion.selection import select_population
+from ednag.optimizers.unseen import random_unseen
+from ednag.predictors import make_encoder, make_predictor, transform_targets, usable
+from ednag.predictors.base import FAILED_BELOW
+from ednag.spaces import make_encoding
+from ednag.spaces.base import Choices, SearchSpace
+
+#: EDNAG settings of the guided search: the budget-aware default with a larger population
+#: (members cost nothing until queried)
+GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=10)
+
+
+class GuidedEDNAG(Optimizer):
+    """EDNAG whose denoising uses a predictor for members that were never evaluated.
+
+    ``config``: an :class:`EDNAGConfig`, a preset name or ``None`` (:data:`GUIDED_DEFAULT`),
+    with keyword ``overrides``. ``num_init`` random queries come first; then each round asks
+    ``batch_size`` architectures chosen by ``acquisition`` (``ucb`` with ``ucb_beta`` by
+    default, ``its`` or ``exploit``) among the architectures met in ``diffusions_per_round``
+    free diffusions plus ``num_random`` random ones (without them the search can stay stuck
+    around a local optimum: 2 of 20 cifar10 seeds never found the optimum in 200 queries).
+
+    >>> from ednag.spaces import make_space
+    >>> opt = GuidedEDNAG(make_space("nb201"), seed=0, max_queries=20)
+    >>> while not opt.finished:
+    ...     opt.tell([(arch, float(sum(arch))) for arch in opt.ask()])
+    >>> opt.num_queries
+    20
+    """
+
+    name = "ednag_guided"
+    _shared_state = ("space", "encoding", "encoder")
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        max_queries: int | None = None,
+        config: EDNAGConfig | str | None = None,
+        num_init: int = 10,
+        batch_size: int = 10,
+        diffusions_per_round: int = 4,
+        num_random: int = 50,
+        acquisition: str = "ucb",
+        ucb_beta: float = 1.0,
+        predictor_encoding: str = "onehot",
+        target: str = "quantile",
+        predictor_params: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(space, seed, max_queries)
+        for name, value in (("num_init", num_init), ("batch_size", batch_size),
+                            ("diffusions_per_round", diffusions_per_round)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if isinstance(num_random, bool) or not isinstance(num_random, int) or num_random < 0:
+            raise ValueError(f"num_random must be an int >= 0, got {num_random!r}")
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
+                             f"got {acquisition!r}")
+        transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
+        self.config = resolve_config(GUIDED_DEFAULT if config is None else config, **overrides)
+        self.encoding = make_encoding(space, self.config.encoding)
+        self.encoder = make_encoder(space, predictor_encoding)
+        self.num_init = num_init
+        self.batch_size = batch_size
+        self.diffusions_per_round = diffusions_per_round
+        self.num_random = num_random
+        self.acquisition = acquisition
+        self.ucb_beta = float(ucb_beta)
+        self.target = target
+        self.predictor_params = dict(predictor_params or {})
+        make_predictor("mlp_ensemble", 0, **self.predictor_params)  # checks the parameters
+        #: every evaluated architecture and its fitness, in order
+        self.history: list[tuple[Choices, float]] = []
+        self._waiting: set[str] = set()
+        self.rounds = 0
+        self.generation = -1
+
+    # ------------------------------------------------------------------ hooks
+    def _propose(self, remaining: int | None) -> list[Choices]:
+        if self._waiting:
+            return []
+        k = self.batch_size if remaining is None else min(self.batch_size, remaining)
+        fitness = np.array([f for _, f in self.history], dtype=np.float64)
+        if len(self.history) < self.num_init:
+            n = self.num_init - len(self.history)
+            batch = self._random_unseen(n if remaining is None else min(n, remaining))
+        elif int(usable(fitness).sum()) < 2:
+            batch = self._random_unseen(k)
+        else:
+            batch = self._round(k) or self._random_unseen(1)
+        self._waiting = {self.space.key(c) for c in batch}
+        return batch
+
+    def _observe(self, results: list[tuple[Choices, float]]) -> None:
+        for choices, fitness in results:
+            self._waiting.discard(self.space.key(choices))
+            self.history.append((choices, fitness))
+
+    # ------------------------------------------------------------------ one round
+    def _round(self, k: int) -> list[Choices]:
+        """Refit, run the free diffusions, return the ``k`` best unseen architectures met."""
+        archs = [a for a, f in self.history if f > FAILED_BELOW]
+        targets = transform_targets(np.array([f for a, f in self.history if f > FAILED_BELOW]),
+                                    self.target)
+        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
+                               **self.predictor_params)
+        model.fit(self.encoder(archs), targets)
+        self.rounds += 1
+        self.generation = self.rounds - 1  # one generation = one round of queries
+        #: key -> score this round: true target (evaluated) or acquisition (unseen)
+        known = {self.space.key(a): float(t) for a, t in zip(archs, targets, strict=True)}
+        worst = float(targets.min()) - 1.0
+        for a, f in self.history:
+            if f <= FAILED_BELOW:
+                known[self.space.key(a)] = worst
+        pool: dict[str, tuple[Choices, float]] = {}
+        archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
+        archive = archive[: max(self.config.archive_size, 1)]
+
+        def score(members: list[Choices | None]) -> np.ndarray:
+            out = np.full(len(members), worst)
+            fresh: dict[str, tuple[Choices, list[int]]] = {}
+            for i, arch in enumerate(members):
+                if arch is None:
+                    continue
+                key = self.space.key(arch)
+                if key in known:
+                    out[i] = known[key]
+                elif key in pool:
+                    out[i] = pool[key][1]
+                elif not self.is_pending(arch):
+                    fresh.setdefault(key, (arch, []))[1].append(i)
+            if fresh:
+                cands = [a for a, _ in fresh.values()]
+                mean, std = model.predict(self.encoder(cands))
+                values = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
+                for (key, (arch, rows)), value in zip(fresh.items(), values.tolist(),
+                                                      strict=True):
+                    pool[key] = (arch, value)
+                    out[rows] = value
+            return out
+
+        for _ in range(self.diffusions_per_round):
+            self._diffuse(score, archive)
+        score([self.space.sample(self.rng) for _ in range(self.num_random)])  # a way out
+        if not pool:
+            return []
+        items = list(pool.values())
+        best = top_k(np.array([s for _, s in items]), k)
+        return [items[i][0] for i in best.tolist()]
+
+    def _diffuse(self, score: Any, archive: list[tuple[float, Choices]]) -> None:
+        """One diffusion from fresh noise, every generation scored by ``score`` (free)."""
+        cfg = self.config
+        x = self.rng.standard_normal((cfg.population_size, self.encoding.dim))
+        if cfg.normalise_init:
+            x = row_normalise(x)
+        archs = self.encoding.decode_batch(x)
+        f = score(archs)
+        ref_points = row_normalise(np.asarray(
+            [self.encoding.encode(a).reshape(-1) for _, a in archive], dtype=np.float64))
+        ref_fitness = np.array([t for t, _ in archive])
+        for step in range(cfg.skip_steps, cfg.num_steps - 1):
+            alpha, alpha_prev = step_alphas(cfg.num_steps, step)
+            weights = fitness_to_weights(
+                np.concatenate([f, ref_fitness]), mapping=cfg.mapping,
+                sharpening=cfg.sharpening, temperature=cfg.temperature,
+                exponent=cfg.exponent, offset=cfg.energy_offset,
+                rescale_factor=cfg.rescale_factor,
+            )
+            x0 = estimate_x0(x, weights, alpha, cfg.eps, np.vstack([x, ref_points]))
+            noise = self.rng.standard_normal(x.shape)
+            x_new = row_normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
+            last = step == cfg.num_steps - 2
+            eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
+            x_new = mutate_population(x_new, self.rng, cfg.mutation_rate, eta_m,
+                                      cfg.mutation_mode, cfg.gene_rate)
+            archs_new = self.encoding.decode_batch(x_new)
+            if cfg.arch_mutation_rate > 0:
+                children = mutate_decoded(
+                    archs_new, self.rng, cfg.arch_mutation_rate,
+                    lambda _i: archive[tournament(ref_fitness, cfg.tournament_size,
+                                                  self.rng)][1],
+                    lambda parent: self.space.mutate(parent, self.rng),
+                )
+                for i, child in children.items():
+                    x_new[i] = row_normalise(self.encoding.encode(child).reshape(1, -1))[0]
+                    archs_new[i] = child
+            f_new = score(archs_new)
+            both = np.vstack([x, x_new])
+            all_archs = archs + archs_new
+            all_f = np.concatenate([f, f_new])
+            ids = None
+            if cfg.elite_identity == "arch":
+                ids = [self.space.key(a) if a is not None else f"invalid:{i}"
+                       for i, a in enumerate(all_archs)]
+            ranked = all_f if cfg.selection_fitness == "raw" else sharpen(
+                all_f, cfg.sharpening, cfg.rescale_factor)
+            idx = select_population(
+                both, ranked, cfg.population_size, cfg.num_elites, cfg.num_diverse, self.rng,
+                ids=ids, min_fraction=cfg.diversity_min_fraction,
+                roulette_floor=cfg.roulette_floor,
+            )
+            x, archs, f = both[idx], [all_archs[i] for i in idx.tolist()], all_f[idx]
+
+    def _random_unseen(self, n: int) -> list[Choices]:
+        """Up to ``n`` distinct random unseen architectures (the first unseen one as a fallback)."""
+        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
+
+    def _unseen(self, arch: Choices) -> bool:
+        return self.lookup(arch) is None and not self.is_pending(arch)

@@ -1,0 +1,31 @@
+"""Random architectures that were never evaluated: the shared start/fallback of the climbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ednag.spaces.base import Choices, SearchSpace
+
+
+def random_unseen(
+    space: SearchSpace,
+    rng: np.random.Generator,
+    n: int,
+    unseen: Callable[[Choices], bool],
+    tries_per_arch: int = 1_000,
+) -> list[Choices]:
+    """Up to ``n`` distinct random architectures for which ``unseen(arch)`` holds, drawn with
+    ``space.sample``; fewer (possibly none) when ``n * tries_per_arch`` draws do not find them."""
+    out: list[Choices] = []
+    keys: set[str] = set()
+    for _ in range(tries_per_arch * n):
+        if len(out) >= n:
+            break
+        arch = space.sample(rng)
+        key = space.key(arch)
+        if key not in keys and unseen(arch):
+            keys.add(key)
+            out.append(arch)
+    return out

@@ -1,0 +1,68 @@
+"""The predictor interface and the target handling shared by every predictor.
+
+A predictor is a regressor on architecture encodings: ``fit(X, y)`` on an (n, d) array of
+encodings and their fitness, then ``predict(X) -> (mean, std)`` for many encodings at once.
+Rows whose fitness is a failure (:data:`~ednag.optimizers.base.WORST_FITNESS`, NaN or inf)
+never train a predictor.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from scipy.special import ndtri
+
+#: fitness at or below this is a failed evaluation (half of ``WORST_FITNESS``, as elsewhere)
+FAILED_BELOW = -1e12 / 2
+
+#: target transforms of :func:`transform_targets`
+TARGETS: tuple[str, ...] = ("quantile", "raw")
+
+
+class PredictorError(ValueError):
+    """A bad predictor, encoding or target name, or a bad training set (names the input)."""
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """Fit on encodings and fitness, predict a mean and an uncertainty per encoding."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Train on ``X`` (n, d) and fitness ``y`` (n,); failed rows are ignored."""
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)``, each of shape (m,), for the encodings ``X`` (m, d)."""
+
+
+def usable(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows that may train a predictor (finite, not a failure)."""
+    y = np.asarray(y, dtype=np.float64)
+    return np.isfinite(y) & (y > FAILED_BELOW)
+
+
+def transform_targets(y: np.ndarray, kind: str = "quantile") -> np.ndarray:
+    """Map fitness values to regression targets (order preserving).
+
+    ``quantile``: normal scores of the ranks, ``ndtri((rank + 0.5) / n)`` with tied values
+    sharing their mean rank, so a few degenerate architectures (e.g. the ~10 % of NB201 cells at
+    chance accuracy) cannot dominate the fit; ``raw``: the values unchanged.
+
+    >>> transform_targets(np.array([1.0, 3.0, 2.0])).round(3).tolist()
+    [-0.967, 0.967, 0.0]
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if kind == "raw":
+        return y.copy()
+    if kind != "quantile":
+        raise PredictorError(f"target must be one of {', '.join(TARGETS)}; got {kind!r}")
+    if y.size == 0:
+        return y.copy()
+    order = np.argsort(y, kind="stable")
+    ranks = np.empty(y.size)
+    ranks[order] = np.arange(y.size, dtype=np.float64)
+    # ties share the mean of their ranks
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    ranks = sums[inverse] / counts[inverse]
+    return ndtri((ranks + 0.5) / y.size)

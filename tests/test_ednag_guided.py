@@ -1,0 +1,44 @@
+"""Predictor-guided EDNAG: free diffusions, top-k unseen queries per round, within budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_local_search_bananas import NB201, drive, smooth
+
+from ednag.optimizers import WORST_FITNESS, RandomSearch
+from ednag.optimizers.ednag_guided import GuidedEDNAG
+
+
+def test_rounds_ask_k_distinct_unseen_architectures_within_budget():
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=37, batch_size=9, num_init=10)
+    batches = drive(opt, smooth)  # checks: every batch new and distinct
+    assert [len(b) for b in batches] == [10, 9, 9, 9]
+    assert opt.num_queries == 37 and opt.rounds == 3
+
+
+def test_failures_do_not_stop_it():
+    opt = GuidedEDNAG(NB201, seed=1, max_queries=30)
+    drive(opt, lambda a: WORST_FITNESS if a[1] == 0 else smooth(a))
+    assert opt.num_queries == 30 and opt.best()[1] > WORST_FITNESS
+
+
+def test_beats_random_search_on_a_smooth_landscape():
+    budget, seeds = 40, range(5)
+
+    def best(opt) -> float:
+        drive(opt, smooth)
+        return opt.best()[1]
+
+    guided = np.median([best(GuidedEDNAG(NB201, seed=s, max_queries=budget)) for s in seeds])
+    random = np.median([best(RandomSearch(NB201, seed=s, max_queries=budget)) for s in seeds])
+    assert guided > random
+
+
+def test_parameters_are_named():
+    with pytest.raises(ValueError, match="its, ucb, exploit"):
+        GuidedEDNAG(NB201, acquisition="ei")
+    with pytest.raises(ValueError, match="diffusions_per_round"):
+        GuidedEDNAG(NB201, diffusions_per_round=0)
+    with pytest.raises(ValueError, match="population_size"):
+        GuidedEDNAG(NB201, population_size=1)

@@ -1,0 +1,109 @@
+"""The predictors: they learn, are deterministic, ignore failures and name bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from toy import ToySpace
+
+from ednag.optimizers import WORST_FITNESS
+from ednag.predictors import (
+    PredictorError,
+    make_encoder,
+    make_predictor,
+    transform_targets,
+    usable,
+)
+from ednag.predictors.encodings import nb201_path_encode
+from ednag.spaces import make_space
+
+
+def _data(seed: int = 0, n: int = 200, d: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Binary inputs and a smooth nonlinear function of them (additive + one interaction)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 2, (n, d)).astype(float)
+    w = np.linspace(-1.0, 2.0, d)
+    return X, X @ w + 1.5 * X[:, 0] * X[:, 1] - np.tanh(X[:, 2:5].sum(axis=1))
+
+
+def test_fits_a_known_function_better_than_the_mean():
+    X, y = _data()
+    model = make_predictor("mlp_ensemble", seed=0)
+    model.fit(X[:150], y[:150])
+    mean, std = model.predict(X[150:])
+    assert mean.shape == std.shape == (50,)
+    assert (std >= 0).all()
+    mse = float(((mean - y[150:]) ** 2).mean())
+    baseline = float(((y[:150].mean() - y[150:]) ** 2).mean())
+    assert mse < 0.2 * baseline, (mse, baseline)
+
+
+def test_same_seed_same_predictions_other_seed_differs():
+    X, y = _data()
+
+    def predictions(seed: int) -> np.ndarray:
+        model = make_predictor(seed=seed, steps=50)
+        model.fit(X[:100], y[:100])
+        return model.predict(X[100:])[0]
+
+    assert np.array_equal(predictions(3), predictions(3))
+    assert not np.array_equal(predictions(3), predictions(4))
+
+
+def test_failed_rows_never_train_it():
+    X, y = _data(n=80)
+    bad_X = np.random.default_rng(1).integers(0, 2, (6, X.shape[1])).astype(float)
+    bad_y = np.array([WORST_FITNESS, np.nan, np.inf, -np.inf, WORST_FITNESS, np.nan])
+    clean, dirty = make_predictor(seed=0, steps=50), make_predictor(seed=0, steps=50)
+    clean.fit(X, y)
+    dirty.fit(np.vstack([bad_X[:3], X, bad_X[3:]]),
+              np.concatenate([bad_y[:3], y, bad_y[3:]]))
+    assert np.array_equal(clean.predict(X)[0], dirty.predict(X)[0])
+    assert usable(bad_y).sum() == 0
+    with pytest.raises(PredictorError, match="usable"):
+        make_predictor(seed=0).fit(bad_X, bad_y)
+
+
+def test_unknown_names_list_the_allowed_ones():
+    with pytest.raises(PredictorError, match="mlp_ensemble"):
+        make_predictor("gaussian_process")
+    with pytest.raises(PredictorError, match="onehot, path"):
+        make_encoder(make_space("nb201"), "adjacency")
+    with pytest.raises(PredictorError, match="nb201"):
+        make_encoder(ToySpace(), "path")
+    with pytest.raises(PredictorError, match="quantile, raw"):
+        transform_targets(np.zeros(3), "log")
+    with pytest.raises(PredictorError, match="predict"):
+        make_predictor().predict(np.zeros((1, 3)))
+    with pytest.raises(PredictorError, match="num_models"):
+        make_predictor(num_models=0)
+
+
+def test_quantile_targets_keep_order_and_ties():
+    y = np.array([3.0, WORST_FITNESS / 1e6, 7.0, 3.0, 100.0])
+    t = transform_targets(y)
+    assert t[0] == t[3]
+    assert list(np.argsort(t, kind="stable")) == list(np.argsort(y, kind="stable"))
+    assert abs(transform_targets(np.array([5.0, 1.0, 9.0, 2.0])).sum()) < 1e-12  # symmetric
+    assert np.array_equal(transform_targets(y, "raw"), y)
+
+
+def test_onehot_encoding_is_the_flattened_matrix():
+    space = make_space("nb201")
+    archs = [(0, 1, 2, 3, 4, 0), (4, 4, 4, 4, 4, 4)]
+    X = make_encoder(space, "onehot")(archs)
+    assert X.shape == (2, 30)
+    for row, arch in zip(X, archs, strict=True):
+        assert np.array_equal(row, space.encode_matrix(arch).reshape(-1))
+
+
+def test_nb201_path_encoding_by_hand():
+    conv3 = 3
+    X = nb201_path_encode([(conv3,) * 6, (0,) * 6, (conv3, conv3, conv3, 0, conv3, conv3)])
+    assert X.shape == (3, 84)
+    # all conv3x3: paths 0->3 (conv3), 0->1->3 and 0->2->3 (conv3, conv3), 0->1->2->3
+    assert X[0].sum() == 4 and sorted(X[0][X[0] > 0]) == [1, 1, 2]
+    assert X[1].sum() == 0  # every edge is "none": no path carries anything
+    assert X[2].sum() == 3  # the direct edge 3<-0 is "none"
+    path = make_encoder(make_space("nb201"), "path")
+    assert np.array_equal(path([(conv3,) * 6]), X[:1])
