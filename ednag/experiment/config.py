@@ -13,6 +13,7 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     fitness: accuracy@200           # metric[@fidelity]; default: the table's default
     reported: test_accuracy@200
     optimizers: {ednag: {population: 20}, random: {}, regularized_evolution: {}, optuna_tpe: {}}
+                                    # or "all": every registered optimizer with its defaults
     seeds: 5                        # a count n (seeds 0..n-1) or a list of ints
     budget: {queries: 200, sim_seconds: 36000}
     mode: tabular                   # tabular | trial
@@ -283,6 +284,8 @@ def _trainable(value: Any, mode: str) -> str:
 
 def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
     allowed = OPTIMIZERS.names()
+    if value == "all":  # every registered optimizer with its defaults
+        return {name: {} for name in allowed}
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
