@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("ray")
 
 from ray import tune  # noqa: E402
-from toy import ToySpace, toy_fitness  # noqa: E402
+from toy import MergedToySpace, ToySpace, toy_fitness  # noqa: E402
 
 from ednag.optimizers import WORST_FITNESS  # noqa: E402
 from ednag.registry import OPTIMIZERS  # noqa: E402
@@ -71,6 +71,20 @@ def test_budget_counts_distinct_architectures(name):
     assert searcher.suggest("after") == "FINISHED"
     for arch, value in searcher.drain_repeats():  # repeats are answered from the cache
         assert arch in suggested and value == toy_fitness(SPACE.from_native(arch))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_architectures_that_share_a_key_are_one_query(name):
+    """In a space whose key merges architectures (as isomorphic cells do), nothing is asked
+    twice under one key, and the whole space (20 keys) can be spent."""
+    space = MergedToySpace()
+    searcher = make_searcher(name, space, seed=0, max_queries=20, metric="fitness",
+                             mode="max")
+    suggested = _run_to_end(searcher)
+    keys = [space.key(space.from_native(a)) for a in suggested]
+    assert len(keys) == len(set(keys)) <= 20
+    if OPTIMIZERS.get(name).kind == "optimizer":
+        assert len(keys) == 20
 
 
 @pytest.mark.parametrize("name", NAMES)

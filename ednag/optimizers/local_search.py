@@ -79,9 +79,12 @@ class LocalSearch(Optimizer):
             if not self._queue and not self._finish_scan():
                 continue
             batch: list[Choices] = []
+            batch_keys: set[str] = set()
             while self._queue and self.current is not None:
                 nb = self._queue.pop()
-                if self.is_pending(nb):
+                key = self.space.key(nb)
+                # two neighbours with one key (an isomorphic pair) are one query
+                if key in batch_keys or self.is_pending(nb):
                     continue
                 cached = self.lookup(nb)
                 if cached is not None:
@@ -89,6 +92,7 @@ class LocalSearch(Optimizer):
                     self._consider(nb, cached)
                     continue
                 batch.append(nb)
+                batch_keys.add(key)
                 if self.move == "first" or (remaining is not None and len(batch) >= remaining):
                     break
             if batch:
