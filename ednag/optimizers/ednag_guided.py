@@ -20,7 +20,7 @@ from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
 from ednag.optimizers.base import Optimizer
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
-from ednag.optimizers.evo_diffusion.ddim import ddim_step, row_normalise
+from ednag.optimizers.evo_diffusion.ddim import ddim_step
 from ednag.optimizers.evo_diffusion.estimator import estimate_x0
 from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
 from ednag.optimizers.evo_diffusion.mutation import mutate_population
@@ -181,12 +181,13 @@ class GuidedEDNAG(Optimizer):
     def _diffuse(self, score: Any, archive: list[tuple[float, Choices]]) -> None:
         """One diffusion from fresh noise, every generation scored by ``score`` (free)."""
         cfg = self.config
-        x = self.rng.standard_normal((cfg.population_size, self.encoding.dim))
+        normalise = self.encoding.normalise  # the encoding's own map (a mixed space differs)
+        x = self.encoding.noise(self.rng, cfg.population_size)
         if cfg.normalise_init:
-            x = row_normalise(x)
+            x = normalise(x)
         archs = self.encoding.decode_batch(x)
         f = score(archs)
-        ref_points = row_normalise(np.asarray(
+        ref_points = normalise(np.asarray(
             [self.encoding.encode(a).reshape(-1) for _, a in archive], dtype=np.float64))
         ref_fitness = np.array([t for t, _ in archive])
         for step in range(cfg.skip_steps, cfg.num_steps - 1):
@@ -199,11 +200,11 @@ class GuidedEDNAG(Optimizer):
             )
             x0 = estimate_x0(x, weights, alpha, cfg.eps, np.vstack([x, ref_points]))
             noise = self.rng.standard_normal(x.shape)
-            x_new = row_normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
+            x_new = normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
             last = step == cfg.num_steps - 2
             eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
             x_new = mutate_population(x_new, self.rng, cfg.mutation_rate, eta_m,
-                                      cfg.mutation_mode, cfg.gene_rate)
+                                      cfg.mutation_mode, cfg.gene_rate, normalise=normalise)
             archs_new = self.encoding.decode_batch(x_new)
             if cfg.arch_mutation_rate > 0:
                 children = mutate_decoded(
@@ -213,7 +214,7 @@ class GuidedEDNAG(Optimizer):
                     lambda parent: self.space.mutate(parent, self.rng),
                 )
                 for i, child in children.items():
-                    x_new[i] = row_normalise(self.encoding.encode(child).reshape(1, -1))[0]
+                    x_new[i] = normalise(self.encoding.encode(child).reshape(1, -1))[0]
                     archs_new[i] = child
             f_new = score(archs_new)
             both = np.vstack([x, x_new])

@@ -161,6 +161,18 @@ class SearchSpace(ABC):
         return f"{type(self).__name__}({self.name!r})"
 
 
+def row_normalise(x: np.ndarray) -> np.ndarray:
+    """Map each member (row of ``x``) affinely onto ``[-1, 1]`` (a constant row becomes 0).
+
+    The map has a positive scale, so it keeps every argmax of the member's matrix.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    lo = x.min(axis=1, keepdims=True)
+    span = x.max(axis=1, keepdims=True) - lo
+    safe = np.where(span > 0, span, 1.0)
+    return np.where(span > 0, 2.0 * (x - lo) / safe - 1.0, 0.0)
+
+
 class MatrixEncoding:
     """A continuous encoding of a space as a real matrix, decoded by row-wise argmax.
 
@@ -184,6 +196,14 @@ class MatrixEncoding:
 
     def encode(self, choices: Choices) -> np.ndarray:
         return self.space.encode_matrix(choices)
+
+    def noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` members of pure noise (a diffusion's start): standard normal."""
+        return rng.standard_normal((n, self.dim))
+
+    def normalise(self, x: np.ndarray) -> np.ndarray:
+        """Each member mapped affinely onto [-1, 1] (:func:`row_normalise`)."""
+        return row_normalise(x)
 
     def decode(self, matrix: np.ndarray) -> Choices | None:
         return self.space.decode_matrix(matrix)

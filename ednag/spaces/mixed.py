@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ednag.spaces.base import Choices, Decision, SearchSpace, SpaceError
+from ednag.spaces.base import Choices, Decision, SearchSpace, SpaceError, row_normalise
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -196,11 +196,7 @@ class MixedEncoding:
         benchmark space; every argmax kept); coordinates clipped to [-1, 1]."""
         x = np.array(x, dtype=np.float64, ndmin=2)
         if self._onehot.any():
-            part = x[:, self._onehot]
-            lo = part.min(axis=1, keepdims=True)
-            span = part.max(axis=1, keepdims=True) - lo
-            safe = np.where(span > 0, span, 1.0)
-            x[:, self._onehot] = np.where(span > 0, 2.0 * (part - lo) / safe - 1.0, 0.0)
+            x[:, self._onehot] = row_normalise(x[:, self._onehot])
         x[:, ~self._onehot] = np.clip(x[:, ~self._onehot], -1.0, 1.0)
         return x
 

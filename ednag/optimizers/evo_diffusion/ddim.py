@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ednag.spaces.base import row_normalise  # noqa: F401 - re-exported: EDNAG's map onto [-1, 1]
+
 
 def ddim_sigma(alpha: float, alpha_prev: float, eta: float) -> float:
     """``eta * sqrt((1 - a') / (1 - a) * (1 - a / a'))`` (the DDPM posterior std scaled by eta).
@@ -32,15 +34,3 @@ def ddim_step(
     eps_hat = (x - np.sqrt(alpha) * x0) / np.sqrt(max(1.0 - alpha, 1e-12))
     direction = np.sqrt(max(1.0 - alpha_prev - sigma * sigma, 0.0))
     return np.sqrt(alpha_prev) * x0 + direction * eps_hat + sigma * np.asarray(noise)
-
-
-def row_normalise(x: np.ndarray) -> np.ndarray:
-    """Map each member (row of ``x``) affinely onto ``[-1, 1]`` (a constant row becomes 0).
-
-    The map has a positive scale, so it keeps every argmax of the member's matrix.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    lo = x.min(axis=1, keepdims=True)
-    span = x.max(axis=1, keepdims=True) - lo
-    safe = np.where(span > 0, span, 1.0)
-    return np.where(span > 0, 2.0 * (x - lo) / safe - 1.0, 0.0)

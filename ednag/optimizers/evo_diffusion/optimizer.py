@@ -19,7 +19,7 @@ import numpy as np
 from ednag.optimizers.base import WORST_FITNESS, Optimizer
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, novel_mutation, tournament
 from ednag.optimizers.evo_diffusion.config import EDNAGConfig, resolve_config
-from ednag.optimizers.evo_diffusion.ddim import ddim_step, row_normalise
+from ednag.optimizers.evo_diffusion.ddim import ddim_step
 from ednag.optimizers.evo_diffusion.estimator import estimate_x0
 from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
 from ednag.optimizers.evo_diffusion.mutation import mutate_population
@@ -115,11 +115,9 @@ class EDNAG(Optimizer):
     def _make_batch(self) -> None:
         cfg = self.config
         if self._needs_init or self.population is None:
-            own = getattr(self.encoding, "noise", None)
-            x = (own(self.rng, cfg.population_size) if own is not None
-                 else self.rng.standard_normal((cfg.population_size, self.encoding.dim)))
+            x = self.encoding.noise(self.rng, cfg.population_size)
             if cfg.normalise_init:
-                x = self._normalise(x)
+                x = self.encoding.normalise(x)
             self._batch_is_init = True
         else:
             x = self._denoise(self.population, self._pop_fitness)
@@ -150,19 +148,13 @@ class EDNAG(Optimizer):
         )
         x0 = estimate_x0(x, weights, alpha, cfg.eps, ref)
         noise = self.rng.standard_normal(x.shape)
-        x = self._normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
+        x = self.encoding.normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
         last = self.step_index == cfg.num_steps - 2
         eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
         return mutate_population(
             x, self.rng, cfg.mutation_rate, eta_m, cfg.mutation_mode, cfg.gene_rate,
-            normalise=self._normalise,
+            normalise=self.encoding.normalise,
         )
-
-    def _normalise(self, x: np.ndarray) -> np.ndarray:
-        """The encoding's map of each member onto [-1, 1] (per member for a one-hot matrix;
-        per block, coordinates clipped, for a mixed space)."""
-        own = getattr(self.encoding, "normalise", None)
-        return own(x) if own is not None else row_normalise(x)
 
     def _mutate_architectures(
         self, x: np.ndarray, archs: list[Choices | None]
@@ -198,7 +190,7 @@ class EDNAG(Optimizer):
             return x, archs
         x, archs = x.copy(), list(archs)
         for i, child in children.items():
-            x[i] = self._normalise(self.encoding.encode(child).reshape(1, -1))[0]
+            x[i] = self.encoding.normalise(self.encoding.encode(child).reshape(1, -1))[0]
             archs[i] = child
         return x, archs
 
@@ -218,7 +210,7 @@ class EDNAG(Optimizer):
 
     def _archive_points(self) -> np.ndarray:
         mats = [self.encoding.encode(c).reshape(-1) for _, c in self.archive]
-        return self._normalise(np.asarray(mats, dtype=np.float64))
+        return self.encoding.normalise(np.asarray(mats, dtype=np.float64))
 
     def _new_members(self, remaining: int | None) -> list[Choices]:
         """Distinct, never-evaluated valid architectures of the batch (at most ``remaining``)."""
