@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ednag.optimizers.base import Optimizer
-from ednag.optimizers.unseen import random_unseen
 from ednag.predictors import (
     PREDICTORS,
     make_encoder,
@@ -144,13 +143,13 @@ class Bananas(Optimizer):
         fitness = np.array([f for _, f in self.history], dtype=np.float64)
         if len(self.history) < self.num_init:
             n = self.num_init - len(self.history)
-            batch = self._random_unseen(n if remaining is None else min(n, remaining))
+            batch = self._sample_unseen(n if remaining is None else min(n, remaining))
         elif int(usable(fitness).sum()) < 2:  # nothing to learn from yet: keep sampling
-            batch = self._random_unseen(self._round_size(remaining))
+            batch = self._sample_unseen(self._round_size(remaining))
         else:
             batch = self._predicted_best(self._round_size(remaining))
             if not batch:
-                batch = self._random_unseen(1)
+                batch = self._sample_unseen(1)
         self._waiting = {self.space.key(c) for c in batch}
         return batch
 
@@ -202,10 +201,3 @@ class Bananas(Optimizer):
                 keys.add(key)
                 out.append(arch)
         return out
-
-    def _random_unseen(self, n: int) -> list[Choices]:
-        """Up to ``n`` distinct random unseen architectures (the first unseen one as a fallback)."""
-        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
-
-    def _unseen(self, arch: Choices) -> bool:
-        return self.lookup(arch) is None and not self.is_pending(arch)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.optimizers.unseen import random_unseen
 from ednag.spaces.base import Choices, SearchSpace
 
 WORST_FITNESS = -1e12  # a failed evaluation: below anything a real metric reaches
@@ -165,14 +166,23 @@ class Optimizer(ABC):
     def _observe_external(self, results: list[tuple[Choices, float]]) -> None:  # noqa: B027
         """Hook for :meth:`tell_external` results (default: only the cache knows them)."""
 
+    def _unseen(self, choices: Choices) -> bool:
+        """Neither evaluated nor pending: asking it would be a new query."""
+        return self.lookup(choices) is None and not self.is_pending(choices)
+
     def _first_unseen(self) -> list[Choices]:
         """The first architecture (in enumeration order) neither evaluated nor pending, as a
         one-element list; ``[]`` when the space is exhausted. A fallback for algorithms whose
         own proposals keep landing on known architectures."""
         for choices in self.space.enumerate():
-            if self.lookup(choices) is None and not self.is_pending(choices):
+            if self._unseen(choices):
                 return [choices]
         return []
+
+    def _sample_unseen(self, n: int) -> list[Choices]:
+        """Up to ``n`` distinct random unseen architectures (``space.sample``), or the first
+        unseen one when random draws find none."""
+        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
 
     def pop_repeats(self) -> list[tuple[Choices, float]]:
         """Members the algorithm re-visited since the last call, answered from the cache."""

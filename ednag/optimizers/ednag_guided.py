@@ -26,7 +26,6 @@ from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
 from ednag.optimizers.evo_diffusion.mutation import mutate_population
 from ednag.optimizers.evo_diffusion.schedule import step_alphas
 from ednag.optimizers.evo_diffusion.selection import select_population
-from ednag.optimizers.unseen import random_unseen
 from ednag.predictors import make_encoder, make_predictor, transform_targets, usable
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces import make_encoding
@@ -112,11 +111,11 @@ class GuidedEDNAG(Optimizer):
         fitness = np.array([f for _, f in self.history], dtype=np.float64)
         if len(self.history) < self.num_init:
             n = self.num_init - len(self.history)
-            batch = self._random_unseen(n if remaining is None else min(n, remaining))
+            batch = self._sample_unseen(n if remaining is None else min(n, remaining))
         elif int(usable(fitness).sum()) < 2:
-            batch = self._random_unseen(k)
+            batch = self._sample_unseen(k)
         else:
-            batch = self._round(k) or self._random_unseen(1)
+            batch = self._round(k) or self._sample_unseen(1)
         self._waiting = {self.space.key(c) for c in batch}
         return batch
 
@@ -232,10 +231,3 @@ class GuidedEDNAG(Optimizer):
                 roulette_floor=cfg.roulette_floor,
             )
             x, archs, f = both[idx], [all_archs[i] for i in idx.tolist()], all_f[idx]
-
-    def _random_unseen(self, n: int) -> list[Choices]:
-        """Up to ``n`` distinct random unseen architectures (the first unseen one as a fallback)."""
-        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
-
-    def _unseen(self, arch: Choices) -> bool:
-        return self.lookup(arch) is None and not self.is_pending(arch)

@@ -4,7 +4,6 @@ et al., "Local Search is State of the Art for NAS Benchmarks" (2021)."""
 from __future__ import annotations
 
 from ednag.optimizers.base import Optimizer
-from ednag.optimizers.unseen import random_unseen
 from ednag.spaces.base import Choices, SearchSpace
 
 #: how the climb moves: ``best`` = the paper's Algorithm 1, ``first`` = first improvement
@@ -75,7 +74,7 @@ class LocalSearch(Optimizer):
                 n = self.num_init if self.restarts == 0 else 1
                 if remaining is not None:
                     n = min(n, remaining)
-                return self._ask(self._random_unseen(n), starting=True)
+                return self._ask(self._sample_unseen(n), starting=True)
             if not self._queue and not self._finish_scan():
                 continue
             batch: list[Choices] = []
@@ -148,10 +147,3 @@ class LocalSearch(Optimizer):
         self.current, self.current_fitness = None, float("-inf")
         self._scan_best = None
         return False
-
-    def _random_unseen(self, n: int) -> list[Choices]:
-        """Up to ``n`` distinct random unseen architectures (the first unseen one as a fallback)."""
-        return random_unseen(self.space, self.rng, n, self._unseen) or self._first_unseen()
-
-    def _unseen(self, arch: Choices) -> bool:
-        return self.lookup(arch) is None and not self.is_pending(arch)
