@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ednag.optimizers.base import Optimizer
+from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.predictors import (
     PREDICTORS,
     make_encoder,
@@ -54,7 +54,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-np.asarray(scores), kind="stable")[:k]
 
 
-class Bananas(Optimizer):
+class Bananas(PredictorRounds):
     """Predictor-guided search: ``num_init`` random queries, then rounds of
     fit -> candidates -> acquisition -> the ``batch_size`` best candidates asked together.
 
@@ -97,9 +97,8 @@ class Bananas(Optimizer):
         target: str = "quantile",
         predictor_params: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(space, seed, max_queries)
+        super().__init__(space, seed, max_queries, num_init, batch_size)
         for name, value, low in (
-            ("num_init", num_init, 1), ("batch_size", batch_size, 1),
             ("num_parents", num_parents, 1), ("num_mutations", num_mutations, 0),
             ("num_random", num_random, 0), ("max_edits", max_edits, 1),
         ):
@@ -118,8 +117,6 @@ class Bananas(Optimizer):
             raise ValueError("num_mutations + num_random must be positive")
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
         self.encoder = make_encoder(space, encoding)
-        self.num_init = num_init
-        self.batch_size = batch_size
         self.num_parents = num_parents
         self.num_mutations = num_mutations
         self.num_random = num_random
@@ -131,38 +128,10 @@ class Bananas(Optimizer):
         self.target = target
         self.predictor_params = dict(predictor_params or {})
         make_predictor(predictor, 0, **self.predictor_params)  # checks the parameters now
-        #: every evaluated architecture and its fitness, in order
-        self.history: list[tuple[Choices, float]] = []
-        self._waiting: set[str] = set()
         self.refits = 0
 
-    # ------------------------------------------------------------------ hooks
-    def _propose(self, remaining: int | None) -> list[Choices]:
-        if self._waiting:
-            return []
-        fitness = np.array([f for _, f in self.history], dtype=np.float64)
-        if len(self.history) < self.num_init:
-            n = self.num_init - len(self.history)
-            batch = self._sample_unseen(n if remaining is None else min(n, remaining))
-        elif int(usable(fitness).sum()) < 2:  # nothing to learn from yet: keep sampling
-            batch = self._sample_unseen(self._round_size(remaining))
-        else:
-            batch = self._predicted_best(self._round_size(remaining))
-            if not batch:
-                batch = self._sample_unseen(1)
-        self._waiting = {self.space.key(c) for c in batch}
-        return batch
-
-    def _observe(self, results: list[tuple[Choices, float]]) -> None:
-        for choices, fitness in results:
-            self._waiting.discard(self.space.key(choices))
-            self.history.append((choices, fitness))
-
     # ------------------------------------------------------------------ one round
-    def _round_size(self, remaining: int | None) -> int:
-        return self.batch_size if remaining is None else min(self.batch_size, remaining)
-
-    def _predicted_best(self, k: int) -> list[Choices]:
+    def _round(self, k: int) -> list[Choices]:
         """Refit, score the candidates, return the ``k`` best by the acquisition."""
         pool = self._candidates()
         if not pool:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
-from ednag.optimizers.base import Optimizer
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.ddim import ddim_step
@@ -26,7 +25,8 @@ from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
 from ednag.optimizers.evo_diffusion.mutation import mutate_population
 from ednag.optimizers.evo_diffusion.schedule import step_alphas
 from ednag.optimizers.evo_diffusion.selection import select_population
-from ednag.predictors import make_encoder, make_predictor, transform_targets, usable
+from ednag.optimizers.predictor_rounds import PredictorRounds
+from ednag.predictors import make_encoder, make_predictor, transform_targets
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
@@ -36,7 +36,7 @@ from ednag.spaces.base import Choices, SearchSpace
 GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=10)
 
 
-class GuidedEDNAG(Optimizer):
+class GuidedEDNAG(PredictorRounds):
     """EDNAG whose denoising uses a predictor for members that were never evaluated.
 
     ``config``: an :class:`EDNAGConfig`, a preset name or ``None`` (:data:`GUIDED_DEFAULT`),
@@ -74,11 +74,11 @@ class GuidedEDNAG(Optimizer):
         predictor_params: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> None:
-        super().__init__(space, seed, max_queries)
-        for name, value in (("num_init", num_init), ("batch_size", batch_size),
-                            ("diffusions_per_round", diffusions_per_round)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        super().__init__(space, seed, max_queries, num_init, batch_size)
+        if (isinstance(diffusions_per_round, bool) or not isinstance(diffusions_per_round, int)
+                or diffusions_per_round < 1):
+            raise ValueError(f"diffusions_per_round must be an int >= 1, got "
+                             f"{diffusions_per_round!r}")
         if isinstance(num_random, bool) or not isinstance(num_random, int) or num_random < 0:
             raise ValueError(f"num_random must be an int >= 0, got {num_random!r}")
         if acquisition not in ACQUISITIONS:
@@ -88,8 +88,6 @@ class GuidedEDNAG(Optimizer):
         self.config = resolve_config(GUIDED_DEFAULT if config is None else config, **overrides)
         self.encoding = make_encoding(space, self.config.encoding)
         self.encoder = make_encoder(space, predictor_encoding)
-        self.num_init = num_init
-        self.batch_size = batch_size
         self.diffusions_per_round = diffusions_per_round
         self.num_random = num_random
         self.acquisition = acquisition
@@ -97,32 +95,8 @@ class GuidedEDNAG(Optimizer):
         self.target = target
         self.predictor_params = dict(predictor_params or {})
         make_predictor("mlp_ensemble", 0, **self.predictor_params)  # checks the parameters
-        #: every evaluated architecture and its fitness, in order
-        self.history: list[tuple[Choices, float]] = []
-        self._waiting: set[str] = set()
         self.rounds = 0
         self.generation = -1
-
-    # ------------------------------------------------------------------ hooks
-    def _propose(self, remaining: int | None) -> list[Choices]:
-        if self._waiting:
-            return []
-        k = self.batch_size if remaining is None else min(self.batch_size, remaining)
-        fitness = np.array([f for _, f in self.history], dtype=np.float64)
-        if len(self.history) < self.num_init:
-            n = self.num_init - len(self.history)
-            batch = self._sample_unseen(n if remaining is None else min(n, remaining))
-        elif int(usable(fitness).sum()) < 2:
-            batch = self._sample_unseen(k)
-        else:
-            batch = self._round(k) or self._sample_unseen(1)
-        self._waiting = {self.space.key(c) for c in batch}
-        return batch
-
-    def _observe(self, results: list[tuple[Choices, float]]) -> None:
-        for choices, fitness in results:
-            self._waiting.discard(self.space.key(choices))
-            self.history.append((choices, fitness))
 
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:
