@@ -114,24 +114,8 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
                          "fidelity": fitness[1]},
     )
     run_id = run_id_of(out_dir)
-    space_ref = str(BENCHMARKS.get(config.benchmark).space)
-    trainable_ref = str(TRAINABLES.get(config.trainable).target)
-    settings = []
-    for name, seed in config.runs:
-        entry = OPTIMIZERS.get(name)
-        settings.append(RunSettings(
-            benchmark=config.benchmark, dataset=config.dataset, table=actor_spec,
-            optimizer=name, params=dict(config.optimizers[name]), seed=seed,
-            max_queries=max_queries, sim_seconds=config.sim_seconds, workers=config.workers,
-            fitness=fitness, reported=reported, time=time_ref, space_ref=space_ref,
-            optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
-            trainable_ref=trainable_ref, run_id=run_id,
-            sim_time_per_eval=config.sim_time_per_eval, chunk_rows=chunk_rows,
-            checkpoint_seconds=checkpoint_seconds,
-            extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
-                   "training": config.training, "scheduler": config.scheduler,
-                   "resources": config.resources},
-        ))
+    settings = _run_settings(config, actor_spec, max_queries, fitness, reported, time_ref,
+                             run_id, chunk_rows, checkpoint_seconds)
     return Plan(config, out_dir, actor_spec, metadata, settings, space, run_id)
 
 
@@ -148,22 +132,35 @@ def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int
     metadata.update(fitness=list(fitness), reported=list(reported), time=None,
                     table_source=None, optimum=None, optimum_fitness=None)
     run_id = run_id_of(out_dir)
+    settings = _run_settings(config, "", config.max_queries, fitness, reported, None, run_id,
+                             chunk_rows, checkpoint_seconds=10.0)
+    return Plan(config, out_dir, "", metadata, settings, space, run_id)
+
+
+def _run_settings(config: ExperimentConfig, table: str, max_queries: int | None,
+                  fitness: tuple[str, Any], reported: tuple[str, Any],
+                  time_ref: tuple[str, Any] | None, run_id: str, chunk_rows: int,
+                  checkpoint_seconds: float) -> list[RunSettings]:
+    """One :class:`RunSettings` per (optimizer, seed), every name resolved to its reference."""
+    space_ref = str(BENCHMARKS.get(config.benchmark).space)
+    trainable_ref = str(TRAINABLES.get(config.trainable).target)
     settings = []
     for name, seed in config.runs:
         entry = OPTIMIZERS.get(name)
         settings.append(RunSettings(
-            benchmark=config.benchmark, dataset=config.dataset, table="", optimizer=name,
-            params=dict(config.optimizers[name]), seed=seed, max_queries=config.max_queries,
-            sim_seconds=None, workers=config.workers, fitness=fitness, reported=reported,
-            time=None, space_ref=str(BENCHMARKS.get(config.benchmark).space),
+            benchmark=config.benchmark, dataset=config.dataset, table=table,
+            optimizer=name, params=dict(config.optimizers[name]), seed=seed,
+            max_queries=max_queries, sim_seconds=config.sim_seconds, workers=config.workers,
+            fitness=fitness, reported=reported, time=time_ref, space_ref=space_ref,
             optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
-            trainable_ref=str(TRAINABLES.get(config.trainable).target), run_id=run_id,
-            chunk_rows=chunk_rows,
+            trainable_ref=trainable_ref, run_id=run_id,
+            sim_time_per_eval=config.sim_time_per_eval, chunk_rows=chunk_rows,
+            checkpoint_seconds=checkpoint_seconds,
             extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
                    "training": config.training, "scheduler": config.scheduler,
                    "resources": config.resources},
         ))
-    return Plan(config, out_dir, "", metadata, settings, space, run_id)
+    return settings
 
 
 def check_same_config(state_dir: Path, metadata: dict[str, Any], resume: bool) -> None:
