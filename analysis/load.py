@@ -269,6 +269,7 @@ def _assemble(
     frame["optimizer"] = frame["optimizer"].cat.remove_unused_categories()
     frame["run"] = frame.groupby(list(RUN_COLUMNS), observed=True, sort=False).ngroup()
     _check_query_order(frame, notes)
+    _orient_minimised(frame, configs, notes)
     return ResultSet(
         frame=frame,
         benchmark=benchmark,
@@ -277,6 +278,26 @@ def _assemble(
         sources=tuple(paths),
         notes=tuple(notes),
     )
+
+
+def minimised(configs: dict[str, dict[str, Any]]) -> bool:
+    """The runs minimise their metric (a user trainable with ``fitness_mode: min``)."""
+    return any(c.get("fitness_mode") == "min" for c in configs.values())
+
+
+def _orient_minimised(frame: pd.DataFrame, configs: dict[str, dict[str, Any]],
+                      notes: list[str]) -> None:
+    """Analysis maximises: a minimised run's reported metric (stored as measured) is negated
+    here, as its fitness already is in the rows."""
+    if not minimised(configs):
+        return
+    modes = {c.get("fitness_mode", "max") for c in configs.values()}
+    if len(modes) > 1:
+        raise ResultsError("the result directories disagree on fitness_mode (min and max): "
+                           "report them separately")
+    frame["reported"] = -frame["reported"]
+    notes.append("fitness_mode: min: lower is better, so the fitness and the reported metric "
+                 "are shown negated (higher is better in every table and figure)")
 
 
 def _relabel_shared_optimizers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -96,7 +96,15 @@ def resolve_optimum(
 
 
 def reported_name(results: ResultSet) -> str:
-    """The reported metric's name from the run config, else ``"reported metric"``."""
+    """The reported metric's name from the run config, else ``"reported metric"`` (``-name``
+    for a minimised metric, which the analysis shows negated)."""
+    from analysis.load import minimised
+
+    name = _reported_name(results)
+    return f"-{name}" if minimised(results.configs) else name
+
+
+def _reported_name(results: ResultSet) -> str:
     for config in results.configs.values():
         optimum = config.get("optimum")
         holders = [

@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from ray.tune.search import Searcher
 from ray.tune.search.sample import (
     Categorical,
@@ -41,11 +40,15 @@ from ray.tune.search.sample import (
 from ednag.atomic import atomic_pickle
 from ednag.registry import OPTIMIZERS, RegistryError
 from ednag.spaces.mixed import MixedSpace, Param
+from ednag.spaces.param_spec import (
+    DEFAULT_RESOLUTION,
+    SEP,
+    float_levels,
+    integer_levels,
+    unflatten,
+)
 from searchers.ask_tell import AskTellSearcher
 from searchers.base import check_metric_mode, fitness_from_result
-
-SEP = "/"
-DEFAULT_RESOLUTION = 1025
 
 
 class ParamSpaceError(ValueError):
@@ -105,45 +108,19 @@ def to_param(path: str, domain: Domain, resolution: int = DEFAULT_RESOLUTION) ->
         raise ParamSpaceError(f"param_space[{path!r}]: randn / qrandn (a normal distribution) "
                               "has no bounds; use uniform or loguniform")
     log = isinstance(sampler, LogUniform)
-    if isinstance(domain, Integer):
-        return Param(path, "ordinal", _integer_levels(domain.lower, domain.upper, q, log,
-                                                      resolution))
-    if isinstance(domain, Float):
-        return Param(path, "ordinal", _float_levels(domain.lower, domain.upper, q, log,
-                                                    resolution))
+    try:
+        if isinstance(domain, Integer):  # quantizing makes the upper bound inclusive
+            return Param(path, "ordinal", integer_levels(domain.lower, domain.upper,
+                                                         None if q is None else int(q), log,
+                                                         resolution))
+        if isinstance(domain, Float):
+            return Param(path, "ordinal", float_levels(domain.lower, domain.upper, q, log,
+                                                       resolution))
+    except ValueError as err:
+        raise ParamSpaceError(f"param_space[{path!r}]: {err}") from None
     raise ParamSpaceError(f"param_space[{path!r}]: unsupported domain {type(domain).__name__}; "
                           "allowed: choice, randint, qrandint, lograndint, qlograndint, uniform, "
                           "quniform, loguniform, qloguniform")
-
-
-def _integer_levels(lower: int, upper: int, q: int | None, log: bool,
-                    resolution: int) -> tuple[int, ...]:
-    if q is None or q == 1:  # upper exclusive
-        hi = upper - 1
-        step = 1
-    else:  # upper inclusive, multiples of q
-        hi = upper
-        step = int(q)
-    lo = lower if step == 1 else int(np.ceil(lower / step) * step)
-    values = np.arange(lo, hi + 1, step, dtype=np.int64)
-    if len(values) > resolution:
-        grid = (np.geomspace(max(lo, 1), hi, resolution) if log and lo > 0
-                else np.linspace(lo, hi, resolution))
-        values = np.unique(np.clip(np.rint(grid / step) * step, lo, hi).astype(np.int64))
-    return tuple(int(v) for v in values)
-
-
-def _float_levels(lower: float, upper: float, q: float | None, log: bool,
-                  resolution: int) -> tuple[float, ...]:
-    grid = np.geomspace(lower, upper, resolution) if log else np.linspace(lower, upper, resolution)
-    if q is not None:
-        count = int(np.floor(upper / q) - np.ceil(lower / q)) + 1
-        if count <= resolution:
-            grid = np.arange(np.ceil(lower / q), np.floor(upper / q) + 1) * q
-        else:
-            grid = np.rint(grid / q) * q
-        grid = np.unique(np.round(grid, 12))
-    return tuple(float(v) for v in grid)
 
 
 def space_from_param_space(param_space: Mapping[str, Any],
@@ -157,18 +134,6 @@ def space_from_param_space(param_space: Mapping[str, Any],
         raise ParamSpaceError("param_space has no search domain (tune.choice, tune.uniform, "
                               "...): there is nothing to search")
     return MixedSpace([to_param(p, d, resolution) for p, d in domains.items()]), constants
-
-
-def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a/b": 1}`` -> ``{"a": {"b": 1}}``."""
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = out
-        *parents, leaf = path.split(SEP)
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
 
 
 # ---------------------------------------------------------------------------- the searcher

@@ -33,6 +33,7 @@ from searchers.factory import make_searcher, searcher_params
 from trainables.table_actor import release_table_actors
 from trainables.tabular import run_tabular
 from trainables.trial_runner import run_trials
+from trainables.user_function import load_user_function
 
 JOB_ENV_VARS = ("RAY_JOB_CONFIG_JSON_ENV_VAR", "RAY_JOB_ID")
 
@@ -129,6 +130,8 @@ def run_experiment(
             )
         plan = make_plan(config, out_dir, chunk_rows=chunk_rows,
                          checkpoint_seconds=checkpoint_seconds)
+        if config.user_trainable:  # importable before any Ray worker starts
+            load_user_function(config.trainable, config.search_path)
         check_optimizers(plan)
         check_same_config(out_dir / "state", plan.metadata, resume)
         if plan.metadata["fitness"] == plan.metadata["reported"]:

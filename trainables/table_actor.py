@@ -59,7 +59,8 @@ class BenchmarkTable:
 
         r = torch.as_tensor(rows, device=self._tensor.device)
         c = torch.as_tensor(cols, device=self._tensor.device)
-        return self._tensor.index_select(0, r).index_select(1, c).cpu().numpy()
+        # gather only the (rows x cols) cells: a whole row holds every metric of the table
+        return self._tensor[r.unsqueeze(1), c.unsqueeze(0)].cpu().numpy()
 
     def columns(
         self, dataset: str, metrics: Sequence[MetricRef]

@@ -53,6 +53,7 @@ class TrialRowsCallback(tune.Callback):
         self._space: Any = None
         #: trial id -> its latest result (and per-epoch fitness) until it completes
         self._latest: dict[str, dict[str, Any]] = {}
+        self._metrics = result_metrics(settings)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -127,11 +128,15 @@ class TrialRowsCallback(tune.Callback):
     def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ARG002
         """A trial may report once (a lookup) or every epoch (training): keep its latest
         result and its per-epoch fitness; the row is written when the trial completes."""
+        fitness_key, reported_key, sign, epoch_key = self._metrics
         epochs = dict(self._latest.get(trial.trial_id, {}).get("_epochs", {}))
-        if "epoch" in result:
-            epochs[f"metric.valid_acc_e{int(result['epoch'])}"] = _float(result.get("fitness"))
-            epochs["metric.epochs"] = float(result["epoch"])
-        keep = {k: result.get(k) for k in ("fitness", "reported", "train_time_s", "arch_key")}
+        fitness = sign * _float(result.get(fitness_key))
+        if epoch_key in result:
+            name = "valid_acc" if fitness_key == "fitness" else fitness_key
+            epochs[f"metric.{name}_e{int(result[epoch_key])}"] = fitness
+            epochs["metric.epochs"] = float(result[epoch_key])
+        keep = {"fitness": fitness, "reported": result.get(reported_key),
+                **{k: result.get(k) for k in ("train_time_s", "arch_key")}}
         self._latest[trial.trial_id] = {**keep, "_epochs": epochs}
 
     def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ARG002
@@ -186,6 +191,17 @@ class TrialRowsCallback(tune.Callback):
         return state
 
 
+def result_metrics(settings: RunSettings) -> tuple[str, str, float, str]:
+    """(fitness key, reported key, sign, epoch key) of a run's trial results: the registered
+    trainables report ``fitness``/``reported`` per ``epoch``; a user's function reports its
+    own metrics (negated for ``fitness_mode: min``, so the rows' fitness is maximised) per
+    ``training_iteration``."""
+    if not settings.extra.get("user_trainable"):
+        return "fitness", "reported", 1.0, "epoch"
+    sign = -1.0 if settings.extra.get("fitness_mode") == "min" else 1.0
+    return settings.fitness[0], settings.reported[0], sign, "training_iteration"
+
+
 def _float(value: Any) -> float:
     try:
         out = float(value)
@@ -194,14 +210,15 @@ def _float(value: Any) -> float:
     return out
 
 
-def make_scheduler(spec: dict[str, Any] | None):
+def make_scheduler(spec: dict[str, Any] | None, metric: str = "fitness", mode: str = "max",
+                   time_attr: str = "epoch"):
     """Tune's trial scheduler of a config's ``scheduler`` section (``None``: FIFO)."""
     if not spec:
         return None
     from ray.tune.schedulers import ASHAScheduler
 
     asha = spec["asha"]
-    return ASHAScheduler(time_attr="epoch", metric="fitness", mode="max", max_t=asha["max_t"],
+    return ASHAScheduler(time_attr=time_attr, metric=metric, mode=mode, max_t=asha["max_t"],
                          grace_period=asha["grace_period"],
                          reduction_factor=asha["reduction_factor"])
 
@@ -223,8 +240,17 @@ def run_trials(
     for s in todo:
         path = storage / f"trial-{s.optimizer}-seed{s.seed}"
         resources = s.extra.get("resources") or {"cpu": min(1.0, num_cpus / max(1, s.workers))}
+        fixed: dict[str, Any] = {"run": s.to_dict()}
+        metric, mode, time_attr = "fitness", "max", "epoch"
+        if s.extra.get("user_trainable"):
+            from trainables.user_function import load_user_function
+
+            fixed["fn"] = load_user_function(s.extra["user_trainable"],
+                                             s.extra.get("search_path", ()))
+            metric, mode = s.fitness[0], s.extra.get("fitness_mode", "max")
+            time_attr = "training_iteration"
         trainable = tune.with_resources(
-            tune.with_parameters(Ref.parse(s.trainable_ref).load(), run=s.to_dict()), resources)
+            tune.with_parameters(Ref.parse(s.trainable_ref).load(), **fixed), resources)
         if resume and tune.Tuner.can_restore(str(path)):
             progress.note(f"{s.optimizer} seed {s.seed}: resuming from {path}")
             tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
@@ -232,15 +258,15 @@ def run_trials(
             shutil.rmtree(path, ignore_errors=True)
             writer.clear_run(s.optimizer, s.seed)
             searcher = build_searcher(s.optimizer_ref, s.optimizer_kind, s.make_space(),
-                                      seed=s.seed, max_queries=s.max_queries, metric="fitness",
-                                      mode="max", name=s.optimizer, **s.params)
+                                      seed=s.seed, max_queries=s.max_queries, metric=metric,
+                                      mode=mode, name=s.optimizer, **s.params)
             callback = TrialRowsCallback(writer, s, searcher, progress)
             tuner = tune.Tuner(
                 trainable,
                 tune_config=tune.TuneConfig(
                     search_alg=searcher, num_samples=-1, max_concurrent_trials=s.workers,
                     reuse_actors=True, trial_dirname_creator=_trial_dirname,
-                    scheduler=make_scheduler(s.extra.get("scheduler")),
+                    scheduler=make_scheduler(s.extra.get("scheduler"), metric, mode, time_attr),
                 ),
                 run_config=tune.RunConfig(
                     name=path.name, storage_path=str(storage), callbacks=[callback], verbose=0,

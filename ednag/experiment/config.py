@@ -17,7 +17,12 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     seeds: 5                        # a count n (seeds 0..n-1) or a list of ints
     budget: {queries: 200, sim_seconds: 36000}
     mode: tabular                   # tabular | trial
-    trainable: lookup               # trial mode: a registered trainable (ednag list)
+    trainable: lookup               # trial mode: a registered trainable (ednag list), or
+                                    # your own Tune function trainable as module:function
+    param_space: {lr: {loguniform: [1.0e-4, 1.0e-1]}, width: {choice: [32, 64]}}
+                                    # with your own trainable, instead of benchmark: what to
+                                    # search (Tune's domains by name: ednag.spaces.param_spec)
+    fitness_mode: max               # with param_space: max or min (fitness names your metric)
     workers: 1                      # simulated workers (tabular) / concurrent trials (trial)
     sim_time_per_eval: 1.0          # simulated seconds per evaluation without a time metric
     sleep_scale: 0.0                # trial mode: sleep this fraction of the training time
@@ -49,7 +54,11 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "description", "benchmark", "table", "dataset", "fitness", "reported",
     "optimizers", "seeds", "budget", "mode", "trainable", "workers", "sim_time_per_eval",
     "sleep_scale", "max_failures", "training", "scheduler", "resources", "ray",
+    "param_space", "fitness_mode",
 )
+#: the benchmark name of an experiment over a config's own ``param_space``
+PARAM_SPACE_BENCHMARK = "param_space"
+FITNESS_MODES: tuple[str, ...] = ("max", "min")
 BUDGET_KEYS: tuple[str, ...] = ("queries", "sim_seconds")
 RAY_KEYS: tuple[str, ...] = ("address", "num_cpus", "num_gpus", "object_store_memory")
 DEFAULT_SIM_TIME_PER_EVAL = 1.0
@@ -89,6 +98,16 @@ class ExperimentConfig:
     training: dict[str, Any] | None = None  # trial mode with a training trainable
     scheduler: dict[str, Any] | None = None  # {"asha": {...}}
     resources: dict[str, float] | None = None  # per trial
+    #: a user trainable's ``param_space`` (as written; see ednag.spaces.param_spec)
+    param_space: dict[str, Any] | None = None
+    fitness_mode: str = "max"  # of the fitness metric a user trainable reports
+    #: folders searched for a user trainable's module: the config's, then the current one
+    search_path: tuple[str, ...] = ()
+
+    @property
+    def user_trainable(self) -> bool:
+        """The trainable is the user's own function (``module:function``)."""
+        return is_user_trainable(self.trainable)
 
     @property
     def runs(self) -> list[tuple[str, int]]:
@@ -156,11 +175,16 @@ def validate(
         raise ConfigError(
             f"unknown config key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
         )
+    if raw.get("param_space") is not None:
+        return _validate_param_space(raw, base_dirs)
+    if is_user_trainable(raw.get("trainable")):
+        _trainable(raw["trainable"], "trial")  # names the missing param_space
     benchmark = _choice(raw, "benchmark", BENCHMARKS.names(), required=True)
     entry = BENCHMARKS.get(benchmark)
-    name = raw.get("name") or "experiment"
-    if not isinstance(name, str) or "/" in name:
-        raise ConfigError(f"name must be a string without '/', got {name!r}")
+    name = _name(raw)
+    if raw.get("fitness_mode") is not None:
+        raise ConfigError("fitness_mode needs param_space (a table's fitness is always "
+                          "maximised)")
     dataset = raw.get("dataset", entry.default_dataset)
     if not isinstance(dataset, str) or not dataset:
         raise ConfigError(f"dataset must be a dataset name (a string), got {dataset!r}")
@@ -175,6 +199,7 @@ def validate(
     return ExperimentConfig(
         name=name,
         benchmark=benchmark,
+        search_path=tuple(str(b) for b in base_dirs),
         table=(resolve_table(table_value, benchmark, base_dirs)
                if needs_table or table_value is not None else None),
         dataset=dataset,
@@ -197,6 +222,92 @@ def validate(
         raw=copy.deepcopy(dict(raw)),
         **_training_sections(raw, mode, base_dirs),
     )
+
+
+def _name(raw: Mapping[str, Any]) -> str:
+    name = raw.get("name") or "experiment"
+    if not isinstance(name, str) or "/" in name:
+        raise ConfigError(f"name must be a string without '/', got {name!r}")
+    return name
+
+
+def _validate_param_space(raw: Mapping[str, Any], base_dirs: Sequence[Path]) -> ExperimentConfig:
+    """An experiment over the config's own ``param_space`` with a user trainable."""
+    from ednag.spaces.param_spec import ParamSpecError, space_from_spec
+
+    for key in ("benchmark", "table"):
+        if raw.get(key) is not None:
+            raise ConfigError(f"{key} and param_space exclude each other: param_space searches "
+                              "your own trainable's configuration, not a benchmark")
+    mode = _choice(raw, "mode", MODES, default="trial")
+    if mode != "trial":
+        raise ConfigError("param_space needs mode: trial (every configuration is a real trial "
+                          "of your trainable)")
+    trainable = raw.get("trainable")
+    if not is_user_trainable(trainable):
+        raise ConfigError(f"param_space needs trainable: module:function (your Tune function "
+                          f"trainable, e.g. mypkg.train:fit), got {trainable!r}")
+    try:
+        space_from_spec(raw["param_space"])
+    except ParamSpecError as err:
+        raise ConfigError(str(err)) from None
+    fitness = parse_metric(raw.get("fitness"), "fitness")
+    if fitness is None:
+        raise ConfigError("fitness is required with param_space: the metric your trainable "
+                          "reports (e.g. fitness: valid_acc, fitness_mode: max)")
+    dataset = raw.get("dataset", "custom")
+    if not isinstance(dataset, str) or not dataset:
+        raise ConfigError(f"dataset must be a label (a string), got {dataset!r}")
+    max_queries, _ = _budget(raw.get("budget"), mode)
+    if max_queries is None:
+        raise ConfigError("budget.queries is required with param_space (how many "
+                          "configurations each optimizer may train)")
+    return ExperimentConfig(
+        name=_name(raw), benchmark=PARAM_SPACE_BENCHMARK, table=None, dataset=dataset,
+        fitness=(fitness[0], None),
+        reported=(None if raw.get("reported") is None
+                  else (parse_metric(raw["reported"], "reported")[0], None)),
+        optimizers=_optimizers(raw.get("optimizers")), seeds=_seeds(raw.get("seeds", 1)),
+        max_queries=max_queries, sim_seconds=None, mode=mode, trainable=str(trainable),
+        workers=_positive_int(raw.get("workers", 1), "workers"),
+        sim_time_per_eval=DEFAULT_SIM_TIME_PER_EVAL,
+        sleep_scale=_non_negative_float(raw.get("sleep_scale", 0.0), "sleep_scale"),
+        max_failures=_non_negative_int(raw.get("max_failures", DEFAULT_MAX_FAILURES),
+                                       "max_failures"),
+        ray=_ray_options(raw.get("ray")), raw=copy.deepcopy(dict(raw)),
+        scheduler=_user_scheduler(raw.get("scheduler")),
+        resources=_user_resources(raw.get("resources")),
+        param_space=copy.deepcopy(dict(raw["param_space"])),
+        fitness_mode=_choice(raw, "fitness_mode", FITNESS_MODES, default="max"),
+        search_path=tuple(str(Path(b).resolve()) for b in base_dirs),
+    )
+
+
+def _user_scheduler(raw: Any) -> dict[str, Any] | None:
+    """ASHA over a user trainable's reports (``training_iteration``); max_t is required."""
+    if raw is None:
+        return None
+    max_t = raw.get("asha", {}).get("max_t") if isinstance(raw, dict) and isinstance(
+        raw.get("asha"), dict) else None
+    if max_t is None:
+        raise ConfigError("scheduler.asha.max_t is required with param_space (the most "
+                          "training iterations, i.e. tune.report calls, of a trial)")
+    try:
+        return parse_scheduler(raw, int(max_t))
+    except TrainingConfigError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _user_resources(raw: Any) -> dict[str, float] | None:
+    try:
+        return parse_resources(raw)
+    except TrainingConfigError as err:
+        raise ConfigError(str(err)) from None
+
+
+def is_user_trainable(name: Any) -> bool:
+    """``module:function`` names a user's own trainable (registered names have no colon)."""
+    return isinstance(name, str) and ":" in name
 
 
 def resolve_table(value: Any, benchmark: str, base_dirs: Sequence[Path]) -> str:
@@ -277,8 +388,12 @@ def _trainable(value: Any, mode: str) -> str:
     if mode != "trial":
         raise ConfigError("trainable needs mode: trial (tabular mode replays the table itself)")
     names = TRAINABLES.names()
+    if is_user_trainable(value):
+        raise ConfigError(f"trainable {value!r} (your own function) needs param_space: the "
+                          "configuration space to search")
     if value not in names:
-        raise ConfigError(f"trainable: unknown value {value!r}; allowed: {', '.join(names)}")
+        raise ConfigError(f"trainable: unknown value {value!r}; allowed: {', '.join(names)}, "
+                          "or your own function as module:function with a param_space")
     return str(value)
 
 
@@ -445,4 +560,6 @@ def config_summary(config: ExperimentConfig) -> dict[str, Any]:
         "training": config.training,
         "scheduler": config.scheduler,
         "resources": config.resources,
+        "param_space": config.param_space,
+        "fitness_mode": config.fitness_mode,
     }

@@ -20,6 +20,9 @@ from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
 from ednag.spaces import SpaceError, make_space
 from ednag.tables import Table, TableError, import_table, load_table
 
+#: the Tune trainable that runs a user's own function (``trainable: module:function``)
+USER_TRAINABLE_WRAPPER = "trainables.user_function:user_trainable"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -123,11 +126,11 @@ def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int
     """A training run: metrics come from the trainable (fitness ``valid_acc``, reported
     ``test_acc`` unless the config names others), the optimum is unknown."""
     try:
-        space = make_space(config.benchmark, config.dataset)
+        space = config_space(config)
     except SpaceError as err:
         raise ConfigError(f"dataset: {err}") from None
     fitness = config.fitness or ("valid_acc", None)
-    reported = config.reported or ("test_acc", None)
+    reported = config.reported or (fitness if config.user_trainable else ("test_acc", None))
     metadata = config_summary(config)
     metadata.update(fitness=list(fitness), reported=list(reported), time=None,
                     table_source=None, optimum=None, optimum_fitness=None)
@@ -137,13 +140,28 @@ def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int
     return Plan(config, out_dir, "", metadata, settings, space, run_id)
 
 
+def config_space(config: ExperimentConfig) -> Any:
+    """The search space of a config: its benchmark's, or its own ``param_space``."""
+    if config.param_space is not None:
+        from ednag.spaces.param_spec import space_from_spec
+
+        return space_from_spec(config.param_space)[0]
+    return make_space(config.benchmark, config.dataset)
+
+
 def _run_settings(config: ExperimentConfig, table: str, max_queries: int | None,
                   fitness: tuple[str, Any], reported: tuple[str, Any],
                   time_ref: tuple[str, Any] | None, run_id: str, chunk_rows: int,
                   checkpoint_seconds: float) -> list[RunSettings]:
     """One :class:`RunSettings` per (optimizer, seed), every name resolved to its reference."""
-    space_ref = str(BENCHMARKS.get(config.benchmark).space)
-    trainable_ref = str(TRAINABLES.get(config.trainable).target)
+    if config.user_trainable:  # the user's function, wrapped; its space is the param_space
+        space_ref, trainable_ref = "", USER_TRAINABLE_WRAPPER
+        user = {"param_space": config.param_space, "user_trainable": config.trainable,
+                "fitness_mode": config.fitness_mode, "search_path": list(config.search_path)}
+    else:
+        space_ref = str(BENCHMARKS.get(config.benchmark).space)
+        trainable_ref = str(TRAINABLES.get(config.trainable).target)
+        user = {}
     settings = []
     for name, seed in config.runs:
         entry = OPTIMIZERS.get(name)
@@ -158,7 +176,7 @@ def _run_settings(config: ExperimentConfig, table: str, max_queries: int | None,
             checkpoint_seconds=checkpoint_seconds,
             extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
                    "training": config.training, "scheduler": config.scheduler,
-                   "resources": config.resources},
+                   "resources": config.resources, **user},
         ))
     return settings
 

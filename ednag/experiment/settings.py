@@ -49,6 +49,10 @@ class RunSettings:
 
     def make_space(self) -> Any:
         """The run's search space (from its reference: no registry lookup)."""
+        if self.extra.get("param_space") is not None:  # a user trainable's own space
+            from ednag.spaces.param_spec import space_from_spec
+
+            return space_from_spec(self.extra["param_space"])[0]
         from ednag.registry import Ref
 
         return Ref.parse(self.space_ref).load()(self.dataset)
