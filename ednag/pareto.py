@@ -83,8 +83,10 @@ def _fronts(points: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def non_dominated_ranks(points: Sequence[Sequence[float]] | np.ndarray,
-                        violation: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
+def non_dominated_ranks(
+    points: Sequence[Sequence[float]] | np.ndarray,
+    violation: Sequence[float] | np.ndarray | None = None,
+) -> np.ndarray:
     """Front index of every point, 0 = best. With ``violation`` (>= 0 per point; ``inf`` for
     a failed evaluation), infeasible points rank after every feasible front: one further rank
     per distinct violation value, the smallest first."""
@@ -147,8 +149,7 @@ def pareto_mask(points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     return keep
 
 
-def hypervolume(points: Sequence[Sequence[float]] | np.ndarray,
-                ref: Sequence[float]) -> float:
+def hypervolume(points: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float]) -> float:
     """The volume dominated by ``points`` and bounded below by ``ref`` (maximising). Points
     not strictly above ``ref`` in every objective add nothing."""
     pts = as_points(points)
@@ -192,8 +193,9 @@ def _hv(pts: np.ndarray) -> float:
     return total
 
 
-def hv_contributions(points: Sequence[Sequence[float]] | np.ndarray,
-                     ref: Sequence[float]) -> np.ndarray:
+def hv_contributions(
+    points: Sequence[Sequence[float]] | np.ndarray, ref: Sequence[float]
+) -> np.ndarray:
     """Each point's exclusive hypervolume: ``HV(all) - HV(all but it)`` (0 for a dominated
     point or one of two equal points)."""
     pts = as_points(points)
@@ -204,9 +206,11 @@ def hv_contributions(points: Sequence[Sequence[float]] | np.ndarray,
     return np.maximum(out, 0.0)
 
 
-def rank_scores(points: Sequence[Sequence[float]] | np.ndarray,
-                violation: Sequence[float] | np.ndarray | None = None,
-                kind: str = "crowding") -> np.ndarray:
+def rank_scores(
+    points: Sequence[Sequence[float]] | np.ndarray,
+    violation: Sequence[float] | np.ndarray | None = None,
+    kind: str = "crowding",
+) -> np.ndarray:
     """One scalar fitness per point in [0, 1] (1 = best): points are ordered by front (see
     :func:`non_dominated_ranks`, feasible first), then inside a front by crowding distance
     (``kind="crowding"``) or hypervolume contribution (``kind="hv"``, reference point just
@@ -243,8 +247,9 @@ def rank_scores(points: Sequence[Sequence[float]] | np.ndarray,
     return 1.0 - position / (n - 1)
 
 
-def evaluation_arrays(evaluations: Sequence[Evaluation],
-                      num_objectives: int) -> tuple[np.ndarray, np.ndarray]:
+def evaluation_arrays(
+    evaluations: Sequence[Evaluation], num_objectives: int
+) -> tuple[np.ndarray, np.ndarray]:
     """``(points (n, m), violation (n,))`` of evaluations; a failed one gets the lowest finite
     value of each objective minus one and an infinite violation (it ranks last)."""
     n = len(evaluations)
