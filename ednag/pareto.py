@@ -268,3 +268,63 @@ def evaluation_arrays(
         pts[bad] = low
         viol[bad] = np.inf
     return pts, viol
+
+
+@dataclass(frozen=True)
+class FrontScale:
+    """Normalised hypervolume against a known true front (EvoXBench-style protocol).
+
+    Each objective (maximised) is scaled so the true front spans [0, 1]: 0 at its nadir (the
+    worst value on the front), 1 at its ideal. The reference point sits ``margin`` below the
+    nadir in every scaled objective; :meth:`normalised_hv` is the hypervolume of a point set
+    divided by the true front's (1.0 = the whole true front found).
+    """
+
+    ideal: tuple[float, ...]
+    nadir: tuple[float, ...]
+    margin: float
+    true_hv: float
+
+    @classmethod
+    def from_points(
+        cls, points: Sequence[Sequence[float]] | np.ndarray, margin: float = 0.1
+    ) -> FrontScale:
+        """The scale of every point a table holds (rows with a NaN are left out)."""
+        pts = as_points(points)
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        if pts.shape[0] == 0:
+            raise ValueError("no finite points to build a front from")
+        front = pts[pareto_mask(pts)]
+        ideal, nadir = front.max(axis=0), front.min(axis=0)
+        span = np.where(ideal > nadir, ideal - nadir, 1.0)
+        scaled = (front - nadir) / span
+        true_hv = hypervolume(scaled, np.full(pts.shape[1], -margin))
+        return cls(tuple(ideal.tolist()), tuple(nadir.tolist()), float(margin), float(true_hv))
+
+    def scale(self, points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+        ideal, nadir = np.asarray(self.ideal), np.asarray(self.nadir)
+        span = np.where(ideal > nadir, ideal - nadir, 1.0)
+        return (as_points(points) - nadir) / span
+
+    @property
+    def reference_point(self) -> tuple[float, ...]:
+        """The reference point in the objectives' own (maximised) units."""
+        ideal, nadir = np.asarray(self.ideal), np.asarray(self.nadir)
+        return tuple((nadir - self.margin * (ideal - nadir)).tolist())
+
+    def normalised_hv(self, points: Sequence[Sequence[float]] | np.ndarray) -> float:
+        pts = as_points(points)
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        if pts.shape[0] == 0:
+            return 0.0
+        m = len(self.ideal)
+        return hypervolume(self.scale(pts), np.full(m, -self.margin)) / self.true_hv
+
+
+def hv_curve(
+    points: Sequence[Sequence[float]] | np.ndarray, scale: FrontScale, budgets: Sequence[int]
+) -> list[float]:
+    """Normalised hypervolume of the first ``b`` points for each budget ``b`` (points in
+    query order; fewer points than ``b``: all of them)."""
+    pts = as_points(points)
+    return [scale.normalised_hv(pts[: int(b)]) for b in budgets]

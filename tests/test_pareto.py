@@ -9,10 +9,12 @@ import pytest
 
 from ednag.pareto import (
     Evaluation,
+    FrontScale,
     crowding_distance,
     dominates,
     evaluation_arrays,
     hv_contributions,
+    hv_curve,
     hypervolume,
     non_dominated_ranks,
     pareto_mask,
@@ -105,3 +107,22 @@ def test_failed_evaluations_rank_last():
     pts, viol = evaluation_arrays(evs, 2)
     assert np.isinf(viol[1]) and viol[2] == 3.0
     assert non_dominated_ranks(pts, viol).tolist() == [0, 2, 1]
+
+
+def test_front_scale_normalises_by_the_true_front():
+    table = np.vstack([STAIR, [[1.0, 1.0], [2.0, 1.0]]])
+    flat = FrontScale.from_points(table, margin=0.0)
+    assert flat.ideal == (3.0, 3.0) and flat.nadir == (1.0, 1.0)
+    assert flat.reference_point == (1.0, 1.0)
+    # scaled front (0,1), (.5,.5), (1,0); with the reference at the nadir only (.5,.5) counts
+    assert flat.true_hv == pytest.approx(0.25)
+    assert flat.normalised_hv([[2.0, 2.0]]) == pytest.approx(1.0)
+    scale = FrontScale.from_points(table, margin=0.1)
+    assert scale.reference_point == pytest.approx((0.8, 0.8))
+    # against (-.1,-.1): 1.1*0.1 + 0.6*0.5 + 0.1*0.5 = 0.46
+    assert scale.true_hv == pytest.approx(0.46)
+    assert scale.normalised_hv(STAIR) == pytest.approx(1.0)
+    assert scale.normalised_hv([[2.0, 2.0]]) == pytest.approx(0.36 / 0.46)
+    assert hv_curve([[2.0, 2.0], [3.0, 1.0], [1.0, 3.0]], scale, [1, 3, 10]) == pytest.approx(
+        [0.36 / 0.46, 1.0, 1.0]
+    )
