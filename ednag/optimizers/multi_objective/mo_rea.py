@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ednag.optimizers.multi_objective.base import MultiObjective
-from ednag.pareto import Evaluation
 from ednag.optimizers.regularized_evolution import RegularizedEvolution
+from ednag.pareto import Evaluation
 from ednag.spaces.base import Choices, SearchSpace
 
 
