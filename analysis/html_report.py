@@ -37,7 +37,8 @@ def _figure(caption: str, paths: list[Path]) -> str:
 
 
 def render_html(
-    analysis: Analysis, cells: pd.DataFrame, figs: dict[str, tuple[str, list[Path]]]
+    analysis: Analysis, cells: pd.DataFrame, figs: dict[str, tuple[str, list[Path]]],
+    sections: list[str] | None = None,
 ) -> str:
     """The whole report as one HTML string."""
     res = analysis.results
@@ -52,6 +53,7 @@ def render_html(
         f"<p>Results: {sources}. Reported metric: <b>{html.escape(analysis.metric_label)}</b> "
         "of the best-by-fitness architecture (ties in fitness: the first found). Budgets "
         "count queries (distinct architectures); repeats are free.</p>",
+        *(sections or []),
         "<h2>Comparison at query budgets</h2>",
         _table(cells),
         "<h2>Notes</h2><ul class='notes'>",

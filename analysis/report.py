@@ -156,10 +156,21 @@ def write_report(analysis: Analysis, out: str | Path) -> list[Path]:
         )
         figs["diagnostics"] = ("Search diagnostics per generation",
                                figures.save(fig, out / "diagnostics"))
+    sections: list[str] = []
+    from analysis.fronts import write_front_report
+
+    fronts = write_front_report(analysis.results, out, analysis.budgets, colour_of,
+                                analysis.title)
+    if fronts is not None:  # multi-objective runs only
+        front_files, front_figs, section = fronts
+        written.extend(front_files)
+        for i, (caption, paths) in enumerate(front_figs):
+            figs[f"front_{i}"] = (caption, paths)
+        sections.append(section)
     for _, paths in figs.values():
         written.extend(paths)
     html = out / "report.html"
-    html.write_text(render_html(analysis, cells, figs), encoding="utf-8")
+    html.write_text(render_html(analysis, cells, figs, sections), encoding="utf-8")
     written.append(html)
     return written
 

@@ -97,6 +97,9 @@ class OptimizerEntry:
     target: str | Ref | Any
     kind: Literal["optimizer", "searcher"] = "optimizer"
     summary: str = ""
+    #: it runs with several ``objectives:`` (told :class:`~ednag.pareto.Evaluation` vectors;
+    #: it then also takes ``num_objectives=``, unless it ignores fitness like random search)
+    multi_objective: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", _ref(self.target))
@@ -232,7 +235,8 @@ def _registry(kind: str, entry_type: type, group: str,
 
 OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "ednag.optimizers", {
     "random": OptimizerEntry(
-        "ednag.optimizers.random_search:RandomSearch", summary="uniform random search"),
+        "ednag.optimizers.random_search:RandomSearch", summary="uniform random search",
+        multi_objective=True),
     "regularized_evolution": OptimizerEntry(
         "ednag.optimizers.regularized_evolution:RegularizedEvolution",
         summary="regularized (aging) evolution, Real et al. 2019"),
@@ -251,7 +255,25 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
     "ednag_guided": OptimizerEntry(
         "ednag.optimizers.ednag_guided:GuidedEDNAG",
         summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
+    "mo_ednag": OptimizerEntry(
+        "ednag.optimizers.multi_objective.mo_ednag:MOEDNAG", multi_objective=True,
+        summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
+                "contribution)"),
+    "mo_rea": OptimizerEntry(
+        "ednag.optimizers.multi_objective.mo_rea:MORegularizedEvolution", multi_objective=True,
+        summary="multi-objective aging evolution: tournaments by Pareto rank + crowding"),
+    "nsga2": OptimizerEntry(
+        "ednag.optimizers.multi_objective.optuna_mo:NSGA2", multi_objective=True,
+        summary="Optuna's NSGAIISampler (ask/tell), repeats free"),
+    "mo_tpe": OptimizerEntry(
+        "ednag.optimizers.multi_objective.optuna_mo:MOTPE", multi_objective=True,
+        summary="Optuna's multi-objective TPESampler (ask/tell), repeats free"),
 })
+
+
+def multi_objective_optimizers() -> tuple[str, ...]:
+    """The registered optimizers that accept several objectives."""
+    return tuple(name for name, entry in OPTIMIZERS.items() if entry.multi_objective)
 
 BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "ednag.benchmarks", {
     "nasbench_graph": BenchmarkEntry(

@@ -41,6 +41,7 @@ class AskTellSearcher(ArchSearcher):
             )
         super().__init__(optimizer.space, metric=metric, mode=mode, max_concurrent=max_concurrent)
         self.optimizer = optimizer
+        self._multi_objective = bool(getattr(optimizer, "multi_objective", False))
         #: asked but not yet handed out: (architecture, generation)
         self._buffer: deque[tuple[Choices, int | None]] = deque()
         #: space key -> generation of every architecture handed out and not yet told

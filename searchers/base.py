@@ -36,6 +36,7 @@ from ray.tune.search import Searcher
 
 from ednag.atomic import atomic_pickle
 from ednag.optimizers.base import WORST_FITNESS
+from ednag.pareto import Evaluation
 from ednag.spaces.base import Choices, SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,27 @@ def fitness_from_result(
     if not math.isfinite(value):
         return WORST_FITNESS
     return value if mode == "max" else -value
+
+
+#: keys of a multi-objective result: the objectives, already in the maximise orientation, and
+#: the total constraint violation (>= 0; 0 = feasible)
+OBJECTIVES_KEY = "objectives"
+VIOLATION_KEY = "violation"
+
+
+def evaluation_from_result(result: dict[str, Any]) -> Evaluation:
+    """The :class:`~ednag.pareto.Evaluation` of a multi-objective result (``failed`` when an
+    objective is missing, non-numeric or non-finite)."""
+    values = result.get(OBJECTIVES_KEY)
+    violation = result.get(VIOLATION_KEY, 0.0)
+    try:
+        objs = tuple(float(v) for v in values)
+        violation = float(violation)
+    except (TypeError, ValueError):
+        return Evaluation((), math.inf, failed=True)
+    if not objs or not all(math.isfinite(v) for v in objs) or math.isnan(violation):
+        return Evaluation((), math.inf, failed=True)
+    return Evaluation(objs, max(0.0, violation))
 
 
 def metric_value(fitness: float, mode: str) -> float:
@@ -181,8 +203,14 @@ class ArchSearcher(Searcher):
         if not self._is_outstanding(choices):
             logger.debug("ignoring a second result for %s", self.space.to_native(choices))
             return
-        fitness = fitness_from_result(result, error, self._metric or "", self._mode or "max")
+        fitness: Any = fitness_from_result(result, error, self._metric or "",
+                                           self._mode or "max")
+        if not error and result and OBJECTIVES_KEY in result and self._multi_objective:
+            fitness = evaluation_from_result(result)
         self._tell(choices, fitness)
+
+    #: whether ``_tell`` takes an Evaluation for a result with ``objectives``
+    _multi_objective = False
 
     def drain_repeats(self) -> list[tuple[str, float]]:
         """Architectures answered from the cache since the last call: ``(native, value)``, the

@@ -14,6 +14,7 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     reported: test_accuracy@200
     optimizers: {ednag: {population: 20}, random: {}, regularized_evolution: {}, optuna_tpe: {}}
                                     # or "all": every registered optimizer with its defaults
+                                    # (with several objectives: every multi-objective one)
     seeds: 5                        # a count n (seeds 0..n-1) or a list of ints
     budget: {queries: 200, sim_seconds: 36000}
     mode: tabular                   # tabular | trial
@@ -28,6 +29,13 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     sleep_scale: 0.0                # trial mode: sleep this fraction of the training time
     max_failures: 2                 # retries of a run / trial whose worker died or raised
     ray: {address: null, num_cpus: null}
+    objectives: {valid_acc@200: max, latency_ms_pixel3: min}   # multi-objective (tabular)
+    constraints: {latency_ms_pixel3: "<= 10"}                  # "<= x" or ">= x"
+
+With ``objectives``, ``fitness`` (the row column the optimizer's first objective fills) is the
+first objective's metric; ``reported`` stays the table's default when the first objective is the
+table's default fitness (validation accuracy -> test accuracy), else the first objective itself.
+Several objectives need optimizers registered as multi-objective (``ednag list``).
 """
 
 from __future__ import annotations
@@ -47,18 +55,26 @@ from ednag.experiment.training import (
     parse_scheduler,
     parse_training,
 )
-from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
+from ednag.registry import (
+    BENCHMARKS,
+    OPTIMIZERS,
+    TABLES,
+    TRAINABLES,
+    multi_objective_optimizers,
+)
 
 MODES: tuple[str, ...] = ("tabular", "trial")
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name", "description", "benchmark", "table", "dataset", "fitness", "reported",
     "optimizers", "seeds", "budget", "mode", "trainable", "workers", "sim_time_per_eval",
     "sleep_scale", "max_failures", "training", "scheduler", "resources", "ray",
-    "param_space", "fitness_mode",
+    "param_space", "fitness_mode", "objectives", "constraints",
 )
 #: the benchmark name of an experiment over a config's own ``param_space``
 PARAM_SPACE_BENCHMARK = "param_space"
 FITNESS_MODES: tuple[str, ...] = ("max", "min")
+OBJECTIVE_MODES: tuple[str, ...] = ("max", "min")
+CONSTRAINT_OPS: tuple[str, ...] = ("<=", ">=")
 BUDGET_KEYS: tuple[str, ...] = ("queries", "sim_seconds")
 RAY_KEYS: tuple[str, ...] = ("address", "num_cpus", "num_gpus", "object_store_memory")
 DEFAULT_SIM_TIME_PER_EVAL = 1.0
@@ -66,6 +82,10 @@ DEFAULT_SIM_TIME_PER_EVAL = 1.0
 DEFAULT_MAX_FAILURES = 2
 
 MetricRef = tuple[str, int | str | None]
+#: (metric, fidelity, "max" | "min")
+Objective = tuple[str, int | str | None, str]
+#: (metric, fidelity, "<=" | ">=", bound)
+Constraint = tuple[str, int | str | None, str, float]
 
 
 class ConfigError(ValueError):
@@ -104,10 +124,17 @@ class ExperimentConfig:
     #: folders searched for a user trainable's module: the config's, then the current one
     search_path: tuple[str, ...] = ()
 
+    objectives: tuple[Objective, ...] = ()  # empty: single-objective on ``fitness``
+    constraints: tuple[Constraint, ...] = ()
+
     @property
     def user_trainable(self) -> bool:
         """The trainable is the user's own function (``module:function``)."""
         return is_user_trainable(self.trainable)
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
 
     @property
     def runs(self) -> list[tuple[str, int]]:
@@ -196,6 +223,23 @@ def validate(
     if not needs_table and max_queries is None:
         raise ConfigError(f"budget.queries is required with trainable {trainable!r} (no table "
                           "says how many architectures there are)")
+    objectives = parse_objectives(raw.get("objectives"))
+    constraints = parse_constraints(raw.get("constraints"))
+    optimizers = _optimizers(raw.get("optimizers"), multi=len(objectives) > 1)
+    if (objectives or constraints) and mode != "tabular":
+        raise ConfigError("objectives and constraints need mode: tabular (trial mode is "
+                          "single-objective)")
+    if constraints and not objectives:
+        raise ConfigError("constraints need objectives: name them, e.g. objectives: "
+                          "{valid_acc@200: max, latency_ms_pixel3: min}")
+    if len(objectives) > 1:
+        multi = multi_objective_optimizers()
+        single = [n for n in optimizers if n not in multi]
+        if single:
+            raise ConfigError(
+                f"optimizers: {', '.join(single)} optimize a single objective, but objectives "
+                f"names {len(objectives)}; multi-objective optimizers: {', '.join(multi)}"
+            )
     return ExperimentConfig(
         name=name,
         benchmark=benchmark,
@@ -205,7 +249,7 @@ def validate(
         dataset=dataset,
         fitness=parse_metric(raw.get("fitness"), "fitness"),
         reported=parse_metric(raw.get("reported"), "reported"),
-        optimizers=_optimizers(raw.get("optimizers")),
+        optimizers=optimizers,
         seeds=_seeds(raw.get("seeds", 1)),
         max_queries=max_queries,
         sim_seconds=sim_seconds,
@@ -221,6 +265,8 @@ def validate(
         ray=_ray_options(raw.get("ray")),
         raw=copy.deepcopy(dict(raw)),
         **_training_sections(raw, mode, base_dirs),
+        objectives=objectives,
+        constraints=constraints,
     )
 
 
@@ -354,6 +400,47 @@ def parse_metric(value: Any, key: str) -> MetricRef | None:
     return metric, fidelity
 
 
+def parse_objectives(value: Any) -> tuple[Objective, ...]:
+    """``{metric[@fidelity]: max|min, ...}`` -> ((metric, fidelity, mode), ...) in order."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(
+            f"objectives must map metrics to max or min, e.g. {{valid_acc@200: max, "
+            f"latency_ms_pixel3: min}}, got {value!r}"
+        )
+    out = []
+    for name, mode in value.items():
+        metric, fidelity = parse_metric(name, f"objectives.{name}")
+        if mode not in OBJECTIVE_MODES:
+            raise ConfigError(f"objectives.{name}: mode must be one of "
+                              f"{', '.join(OBJECTIVE_MODES)}, got {mode!r}")
+        out.append((metric, fidelity, str(mode)))
+    return tuple(out)
+
+
+def parse_constraints(value: Any) -> tuple[Constraint, ...]:
+    """``{metric[@fidelity]: "<= 10", ...}`` -> ((metric, fidelity, op, bound), ...)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f'constraints must map metrics to "<= x" or ">= x", e.g. '
+                          f'{{latency_ms_pixel3: "<= 10"}}, got {value!r}')
+    out = []
+    for name, text in value.items():
+        metric, fidelity = parse_metric(name, f"constraints.{name}")
+        op, bound = str(text).strip()[:2], str(text).strip()[2:].strip()
+        try:
+            number = float(bound)
+        except ValueError:
+            number = math.nan
+        if op not in CONSTRAINT_OPS or not math.isfinite(number):
+            raise ConfigError(f'constraints.{name}: expected "<= x" or ">= x" with a number '
+                              f"x, got {text!r}")
+        out.append((metric, fidelity, op, number))
+    return tuple(out)
+
+
 def _choice(raw: Mapping[str, Any], key: str, allowed: Sequence[str], *, default: str | None = None,
             required: bool = False) -> str:
     if key not in raw or raw[key] is None:
@@ -397,10 +484,10 @@ def _trainable(value: Any, mode: str) -> str:
     return str(value)
 
 
-def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
+def _optimizers(value: Any, multi: bool = False) -> dict[str, dict[str, Any]]:
     allowed = OPTIMIZERS.names()
-    if value == "all":  # every registered optimizer with its defaults
-        return {name: {} for name in allowed}
+    if value == "all":  # every registered (multi-objective) optimizer with its defaults
+        return {name: {} for name in (multi_objective_optimizers() if multi else allowed)}
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
@@ -419,7 +506,8 @@ def _optimizers(value: Any) -> dict[str, dict[str, Any]]:
             params = {}
         if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
             raise ConfigError(f"optimizers.{name} must be a mapping of parameters, got {params!r}")
-        reserved = sorted({"seed", "max_queries", "metric", "mode", "space"} & set(params))
+        reserved = sorted({"seed", "max_queries", "metric", "mode", "space",
+                           "num_objectives"} & set(params))
         if reserved:
             raise ConfigError(
                 f"optimizers.{name}: {', '.join(reserved)} are set by the harness (use the "
@@ -541,7 +629,7 @@ def _non_negative_float(value: Any, key: str) -> float:
 
 def config_summary(config: ExperimentConfig) -> dict[str, Any]:
     """The validated config as plain JSON-able data (stored in the result metadata)."""
-    return {
+    summary = {
         "name": config.name,
         "benchmark": config.benchmark,
         "table": config.table,
@@ -560,6 +648,10 @@ def config_summary(config: ExperimentConfig) -> dict[str, Any]:
         "training": config.training,
         "scheduler": config.scheduler,
         "resources": config.resources,
-        "param_space": config.param_space,
-        "fitness_mode": config.fitness_mode,
     }
+    if config.param_space is not None:  # a user trainable's space; table metadata as it was
+        summary.update(param_space=config.param_space, fitness_mode=config.fitness_mode)
+    if config.objectives:  # single-objective metadata stays as it was
+        summary["objectives"] = [list(o) for o in config.objectives]
+        summary["constraints"] = [list(c) for c in config.constraints]
+    return summary

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ednag.atomic import atomic_write_text
 from ednag.experiment.config import ConfigError, ExperimentConfig, config_summary
 from ednag.experiment.settings import RunSettings
+from ednag.pareto import FrontScale, pareto_mask
 from ednag.registry import BENCHMARKS, OPTIMIZERS, TABLES, TRAINABLES
 from ednag.spaces import SpaceError, make_space
 from ednag.tables import Table, TableError, import_table, load_table
@@ -96,8 +99,11 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
         table.metrics(config.dataset)
     except TableError as err:
         raise ConfigError(f"dataset: {err}") from None
-    fitness = _metric(table, config, "fitness")
-    reported = _metric(table, config, "reported")
+    if config.objectives:
+        fitness, reported = _objective_metrics(table, config)
+    else:
+        fitness = _metric(table, config, "fitness")
+        reported = _metric(table, config, "reported")
     time_ref = _metric(table, config, "time")
     try:
         space = make_space(config.benchmark, config.dataset)
@@ -116,10 +122,91 @@ def make_plan(config: ExperimentConfig, out_dir: Path, chunk_rows: int = 2000,
         optimum_fitness={"value": best_fit, "arch": best_fit_arch, "metric": fitness[0],
                          "fidelity": fitness[1]},
     )
+    if config.objectives:
+        metadata["front"] = true_front(table, config, fitness, reported)
     run_id = run_id_of(out_dir)
     settings = _run_settings(config, actor_spec, max_queries, fitness, reported, time_ref,
                              run_id, chunk_rows, checkpoint_seconds)
     return Plan(config, out_dir, actor_spec, metadata, settings, space, run_id)
+
+
+def _objective_metrics(table: Table, config: ExperimentConfig
+                       ) -> tuple[tuple[str, Any], tuple[str, Any]]:
+    """Check every objective and constraint metric against the table (the error lists the
+    table's metrics), check that some architecture meets every constraint (the error says how
+    close the best one gets); (fitness, reported) of a multi-objective run."""
+    for role, items in (("objectives", config.objectives), ("constraints", config.constraints)):
+        for item in items:
+            metric, fidelity = item[0], item[1]
+            try:
+                table.column_index(config.dataset, metric, fidelity)
+            except TableError as err:
+                name = metric if fidelity is None else f"{metric}@{fidelity}"
+                raise ConfigError(f"{role}.{name}: not in the table: {err}") from None
+    if config.constraints:
+        ok = np.ones(len(table), dtype=bool)
+        gaps = np.zeros(len(table))
+        for metric, fidelity, op, bound in config.constraints:
+            col = table.column(config.dataset, metric, fidelity)
+            ok &= (col <= bound) if op == "<=" else (col >= bound)
+            gaps += np.nan_to_num(np.maximum(col - bound, 0) if op == "<="
+                                  else np.maximum(bound - col, 0), nan=np.inf)
+        if not ok.any():
+            best = int(np.argmin(gaps))
+            closest = ", ".join(
+                f"{m}{'' if f is None else '@' + str(f)} = "
+                f"{table.column(config.dataset, m, f)[best]:.6g} (needs {op} {bound:g})"
+                for m, f, op, bound in config.constraints)
+            raise ConfigError(
+                f"constraints: no architecture in the table satisfies them all; the closest "
+                f"one ({table.archs[best]}) has {closest}"
+            )
+    first = (config.objectives[0][0], config.objectives[0][1])
+    default = table.defaults(config.dataset)
+    fitness = first if config.fitness is None else config.fitness
+    if config.reported is not None:
+        reported = config.reported
+    elif tuple(fitness) == tuple(default["fitness"]):
+        reported = default["reported"]
+    else:
+        reported = fitness
+    for role, ref in (("fitness", fitness), ("reported", reported)):
+        try:
+            table.column_index(config.dataset, ref[0], ref[1])
+        except TableError as err:
+            raise ConfigError(f"{role}: {err}") from None
+    return (fitness[0], fitness[1]), (reported[0], reported[1])
+
+
+def reported_objectives(config: ExperimentConfig, fitness: tuple[str, Any],
+                        reported: tuple[str, Any]) -> list[tuple[str, Any, str]]:
+    """The objectives a multi-objective run is reported on: each objective, the fitness metric
+    replaced by the reported one (search on validation, report test)."""
+    return [((reported[0], reported[1], mode) if (m, f) == tuple(fitness) else (m, f, mode))
+            for m, f, mode in config.objectives]
+
+
+def true_front(table: Table, config: ExperimentConfig, fitness: tuple[str, Any],
+               reported: tuple[str, Any]) -> dict[str, Any]:
+    """The table's true Pareto front of the reported objectives (feasible architectures only)
+    and its :class:`~ednag.pareto.FrontScale` (stored in the metadata for the analysis)."""
+    objectives = reported_objectives(config, fitness, reported)
+    pts = np.column_stack([table.column(config.dataset, m, f) * (1.0 if mode == "max" else -1.0)
+                           for m, f, mode in objectives])
+    ok = np.all(np.isfinite(pts), axis=1)
+    for metric, fidelity, op, bound in config.constraints:
+        col = table.column(config.dataset, metric, fidelity)
+        ok &= (col <= bound) if op == "<=" else (col >= bound)
+    pts = pts[ok]
+    scale = FrontScale.from_points(pts)
+    front = pts[pareto_mask(pts)]
+    front = front[np.argsort(front[:, 0])]
+    return {
+        "objectives": [list(o) for o in objectives],
+        "ideal": list(scale.ideal), "nadir": list(scale.nadir), "margin": scale.margin,
+        "true_hv": scale.true_hv, "reference_point": list(scale.reference_point),
+        "points": front.tolist(),  # maximised units
+    }
 
 
 def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int) -> Plan:
@@ -165,9 +252,12 @@ def _run_settings(config: ExperimentConfig, table: str, max_queries: int | None,
     settings = []
     for name, seed in config.runs:
         entry = OPTIMIZERS.get(name)
+        params = dict(config.optimizers[name])
+        if config.objectives and entry.multi_objective and _takes_num_objectives(entry):
+            params["num_objectives"] = len(config.objectives)
         settings.append(RunSettings(
             benchmark=config.benchmark, dataset=config.dataset, table=table,
-            optimizer=name, params=dict(config.optimizers[name]), seed=seed,
+            optimizer=name, params=params, seed=seed,
             max_queries=max_queries, sim_seconds=config.sim_seconds, workers=config.workers,
             fitness=fitness, reported=reported, time=time_ref, space_ref=space_ref,
             optimizer_ref=str(entry.target), optimizer_kind=entry.kind,
@@ -177,8 +267,15 @@ def _run_settings(config: ExperimentConfig, table: str, max_queries: int | None,
             extra={"sleep_scale": config.sleep_scale, "max_failures": config.max_failures,
                    "training": config.training, "scheduler": config.scheduler,
                    "resources": config.resources, **user},
+            objectives=tuple(config.objectives), constraints=tuple(config.constraints),
         ))
     return settings
+
+
+def _takes_num_objectives(entry: Any) -> bool:
+    import inspect
+
+    return "num_objectives" in inspect.signature(entry.target.load()).parameters
 
 
 def check_same_config(state_dir: Path, metadata: dict[str, Any], resume: bool) -> None:

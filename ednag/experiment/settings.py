@@ -41,11 +41,27 @@ class RunSettings:
     #: tabular mode: the least wall seconds between two checkpoints (0: with every chunk)
     checkpoint_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: multi-objective runs: ((metric, fidelity, "max" | "min"), ...) and
+    #: ((metric, fidelity, "<=" | ">=", bound), ...); empty for single-objective runs
+    objectives: tuple[tuple[Any, ...], ...] = ()
+    constraints: tuple[tuple[Any, ...], ...] = ()
 
     def metrics(self) -> list[tuple[str, Any]]:
-        """The table columns looked up per architecture: fitness, reported[, time]."""
+        """The table columns looked up per architecture: fitness, reported[, time], then the
+        multi-objective columns (:meth:`extra_metrics`)."""
         refs = [tuple(self.fitness), tuple(self.reported)]
-        return refs + ([tuple(self.time)] if self.time is not None else [])
+        refs += [tuple(self.time)] if self.time is not None else []
+        return refs + self.extra_metrics()
+
+    def extra_metrics(self) -> list[tuple[str, Any]]:
+        """The distinct (metric, fidelity) of the objectives and constraints, in order."""
+        out: list[tuple[str, Any]] = []
+        for ref in [(o[0], o[1]) for o in self.objectives] + [
+            (c[0], c[1]) for c in self.constraints
+        ]:
+            if ref not in out:
+                out.append(ref)
+        return out
 
     def make_space(self) -> Any:
         """The run's search space (from its reference: no registry lookup)."""
@@ -66,9 +82,36 @@ class RunSettings:
         for key in ("fitness", "reported", "time"):
             if data.get(key) is not None:
                 data[key] = tuple(data[key])
+        for key in ("objectives", "constraints"):
+            data[key] = tuple(tuple(item) for item in data.get(key) or ())
         return cls(**data)
 
     def constants(self) -> dict[str, Any]:
         """The columns that are the same in every row of the run."""
         return {"benchmark": self.benchmark, "dataset": self.dataset,
                 "optimizer": self.optimizer, "seed": int(self.seed)}
+
+
+def metric_column(metric: str, fidelity: Any) -> str:
+    """The result column of a multi-objective metric: ``metric.<metric>[@<fidelity>]``."""
+    return f"metric.{metric}" if fidelity is None else f"metric.{metric}@{fidelity}"
+
+
+#: the result column of a multi-objective run's total constraint violation (0 = feasible)
+VIOLATION_COLUMN = "metric.violation"
+
+
+def objective_vector(settings: RunSettings, values: list[float]) -> tuple[list[float], float]:
+    """(objectives maximised, total violation) of one architecture from its looked-up values
+    (``settings.metrics()`` order). A violation is the summed distance beyond the bounds."""
+    base = 3 if settings.time is not None else 2
+    refs = settings.extra_metrics()
+    value = {ref: values[base + i] for i, ref in enumerate(refs)}
+    objs = [value[(m, f)] * (1.0 if mode == "max" else -1.0) for m, f, mode in settings.objectives]
+    violation = 0.0
+    for m, f, op, bound in settings.constraints:
+        v = value[(m, f)]
+        if v != v:  # NaN: unknown, so not satisfied
+            return objs, float("inf")
+        violation += max(0.0, v - bound) if op == "<=" else max(0.0, bound - v)
+    return objs, violation

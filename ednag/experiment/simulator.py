@@ -29,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from ednag.experiment.settings import TIME_COLUMN, RunSettings
+from ednag.experiment.settings import (
+    TIME_COLUMN,
+    VIOLATION_COLUMN,
+    RunSettings,
+    metric_column,
+    objective_vector,
+)
 from ednag.spaces.base import SearchSpace
 from ednag.tables.table import TableError
 
@@ -47,8 +53,13 @@ EVAL_FIELDS: tuple[str, ...] = (
 
 
 def eval_fields(settings: RunSettings) -> tuple[str, ...]:
-    """The names of the values in each row tuple of a run."""
-    return EVAL_FIELDS + ((TIME_COLUMN,) if settings.time is not None else ())
+    """The names of the values in each row tuple of a run (a multi-objective run adds one
+    ``metric.<name>`` column per objective / constraint metric and ``metric.violation``)."""
+    names = EVAL_FIELDS + ((TIME_COLUMN,) if settings.time is not None else ())
+    if settings.objectives:
+        names += tuple(metric_column(m, f) for m, f in settings.extra_metrics())
+        names += (VIOLATION_COLUMN,)
+    return names
 
 
 class Simulation:
@@ -107,7 +118,11 @@ class Simulation:
         out = (self.eval_index, len(self.seen), arch, key, fitness, values[1], repeat,
                generation, "ok" if math.isfinite(fitness) else "error", self.now, self._wall())
         self.eval_index += 1
-        return out + (values[2],) if self._has_time else out
+        out = out + (values[2],) if self._has_time else out
+        if self.settings.objectives:
+            base = 3 if self._has_time else 2
+            out += tuple(values[base:]) + (objective_vector(self.settings, values)[1],)
+        return out
 
     def _repeat_rows(self) -> list[tuple[Any, ...]]:
         if self._drain is None:
@@ -167,7 +182,10 @@ class Simulation:
         self.now = finish
         self.seen[key] = vals
         fitness = vals[0]
-        self.searcher.on_trial_complete(trial_id, {"fitness": fitness, "arch": arch})
+        result: dict[str, Any] = {"fitness": fitness, "arch": arch}
+        if settings.objectives:
+            result["objectives"], result["violation"] = objective_vector(settings, vals)
+        self.searcher.on_trial_complete(trial_id, result)
         rows.append(self._row(arch, key, vals, False, gen, fitness))
         rows.extend(self._repeat_rows())
         return rows

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import numpy as np
+
 from ednag.optimizers.base import Optimizer
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -58,7 +60,7 @@ class RegularizedEvolution(Optimizer):
                 size=min(self.tournament_size, len(self.population)),
                 replace=False,
             )
-            parent = max((self.population[i] for i in idx), key=lambda m: m[1])[0]
+            parent = self._winner(idx)
             child = self.space.mutate(parent, self.rng)
             if self.is_pending(child):
                 continue
@@ -68,6 +70,10 @@ class RegularizedEvolution(Optimizer):
             self._record_repeat(child, cached)
             self._add(child, cached)
         return self._first_unseen()  # the neighbourhood is exhausted
+
+    def _winner(self, idx: np.ndarray) -> Choices:
+        """The tournament winner among the population members ``idx``: the fittest."""
+        return max((self.population[i] for i in idx), key=lambda m: m[1])[0]
 
     def _add(self, choices: Choices, fitness: float) -> None:
         self.population.append((choices, fitness))

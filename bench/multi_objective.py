@@ -1,0 +1,148 @@
+"""Normalised hypervolume of the multi-objective optimizers on tabular benchmarks.
+
+Protocol (EvoXBench-style): the optimizer sees the search objectives (NB201: 200-epoch
+cifar10-valid accuracy; NAS-Bench-Macro: the seed-0 training's test accuracy) and the cost
+(pixel3 latency, parameters or FLOPs); the front of the first B distinct queries is scored on
+the reported objectives (NB201: 200-epoch test accuracy; NAS-Bench-Macro: the mean of the other
+two trainings) and the same cost, as its hypervolume divided by that of the table's true front
+(:class:`ednag.pareto.FrontScale`: each objective scaled to [0, 1] over the true front, the
+reference point 0.1 below its nadir). Mean ± standard error over seeds 0..n-1; every run is a
+plain ask/tell loop (one worker), run once at the largest budget and scored on its prefixes.
+
+    PYTHONPATH=. nice python bench/multi_objective.py [--seeds 10] [--budgets 100,200,500]
+        [--problems nb201-latency,nb201-params,macro-flops] [--optimizers mo_ednag,nsga2,...]
+        [--json out.json]
+
+Ends with one line of ``key=value`` pairs ``<problem>.<optimizer>.hv_<budget>`` (the mean) and
+``<problem>.<optimizer>.s_per_run``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ednag.pareto import Evaluation, FrontScale, hv_curve  # noqa: E402
+from ednag.registry import OPTIMIZERS  # noqa: E402
+from ednag.spaces import make_space  # noqa: E402
+from ednag.tables import import_table  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "benchmarks"
+if not SHARED.is_dir():
+    SHARED = Path("/work/shared/benchmarks")
+
+# name -> (benchmark, folder, dataset, search objectives, reported objectives); each objective
+# (metric, fidelity, mode)
+PROBLEMS = {
+    "nb201-latency": ("nb201", "nb201", "cifar10",
+                      [("valid_acc", 200, "max"), ("latency_ms_pixel3", None, "min")],
+                      [("test_acc", 200, "max"), ("latency_ms_pixel3", None, "min")]),
+    "nb201-params": ("nb201", "nb201", "cifar10",
+                     [("valid_acc", 200, "max"), ("params_mb", None, "min")],
+                     [("test_acc", 200, "max"), ("params_mb", None, "min")]),
+    "macro-flops": ("nasbench_macro", "nas-bench-macro", "cifar10",
+                    [("test_acc_seed0", None, "max"), ("flops", None, "min")],
+                    [("test_acc_seeds12", None, "max"), ("flops", None, "min")]),
+}
+OPTIMIZERS_DEFAULT = ("mo_ednag", "nsga2", "mo_tpe", "mo_rea", "random")
+
+
+def maximised(table, dataset, objectives) -> np.ndarray:
+    cols = [table.column(dataset, m, f) * (1.0 if mode == "max" else -1.0)
+            for m, f, mode in objectives]
+    return np.column_stack(cols)
+
+
+def load_problem(name: str):
+    benchmark, folder, dataset, search, reported = PROBLEMS[name]
+    table = import_table(benchmark, str(SHARED / folder))
+    s, r = maximised(table, dataset, search), maximised(table, dataset, reported)
+    index = {key: i for i, key in enumerate(table.keys)}
+    return benchmark, dataset, index, s, r, FrontScale.from_points(r)
+
+
+def run(name: str, benchmark: str, dataset: str, seed: int, budget: int, index, search,
+        reported) -> tuple[np.ndarray, float]:
+    """Reported points of the distinct queries in query order, and the seconds taken."""
+    entry = OPTIMIZERS.get(name)
+    space = make_space(benchmark, dataset)
+    cls = entry.target.load()
+    start = time.perf_counter()
+    if name == "random":
+        opt = cls(space, seed=seed, max_queries=budget)
+    else:
+        opt = cls(space, seed=seed, max_queries=budget, num_objectives=search.shape[1])
+    rows: list[int] = []
+    while not opt.finished:
+        batch = opt.ask()
+        told = []
+        for arch in batch:
+            i = index[space.key(arch)]
+            rows.append(i)
+            vec = search[i]
+            if name == "random":
+                told.append((arch, float(vec[0])))
+            elif np.all(np.isfinite(vec)):
+                told.append((arch, Evaluation(tuple(vec.tolist()))))
+            else:
+                told.append((arch, Evaluation((), failed=True)))
+        opt.tell(told)
+    return reported[np.asarray(rows, dtype=np.int64)], time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budgets", default="100,200,500")
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS_DEFAULT))
+    parser.add_argument("--json", default=None, help="write the per-seed values here")
+    args = parser.parse_args(argv)
+    budgets = [int(b) for b in args.budgets.split(",")]
+    out: dict[str, float] = {}
+    per_seed: dict[str, dict[str, list[list[float]]]] = {}
+    for problem in args.problems.split(","):
+        benchmark, dataset, index, search, reported, scale = load_problem(problem)
+        print(f"{problem}: reference point (maximised units) "
+              f"{tuple(round(v, 4) for v in scale.reference_point)}, true-front HV "
+              f"{scale.true_hv:.4f}", flush=True)
+        per_seed[problem] = {}
+        for name in args.optimizers.split(","):
+            curves, seconds = [], 0.0
+            for seed in range(args.seeds):
+                pts, s = run(name, benchmark, dataset, seed, max(budgets), index, search,
+                             reported)
+                curves.append(hv_curve(pts, scale, budgets))
+                seconds += s
+            arr = np.asarray(curves)
+            per_seed[problem][name] = arr.tolist()
+            cells = []
+            for j, b in enumerate(budgets):
+                mean = float(arr[:, j].mean())
+                se = float(arr[:, j].std(ddof=1) / np.sqrt(len(arr))) if len(arr) > 1 else 0.0
+                out[f"{problem}.{name}.hv_{b}"] = round(mean, 4)
+                cells.append(f"{b}: {mean:.4f} ± {se:.4f}")
+            out[f"{problem}.{name}.s_per_run"] = round(seconds / args.seeds, 2)
+            print(f"  {name:10s} " + "  ".join(cells) + f"  ({seconds / args.seeds:.1f} s/run)",
+                  flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"budgets": budgets, "hv": per_seed}))
+    print(" ".join(f"{k}={v}" for k, v in out.items()))
+
+
+if __name__ == "__main__":
+    main()

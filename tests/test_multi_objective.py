@@ -1,0 +1,182 @@
+"""Multi-objective search: config validation before Ray, optimizers told objective vectors
+through their searchers, a tabular run end to end, and the front analysis."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ednag.experiment.config import ConfigError, load_config
+from ednag.pareto import Evaluation, non_dominated_ranks
+from ednag.registry import OPTIMIZERS, multi_objective_optimizers
+from ednag.spaces import make_space
+
+ROOT = Path(__file__).resolve().parents[1]
+MULTI = [n for n in multi_objective_optimizers() if n != "random"]
+
+
+def _config(tmp_path: Path, **raw) -> Path:
+    base = {"benchmark": "nb201", "table": str(tmp_path), "optimizers": ["mo_ednag"],
+            "budget": {"queries": 10}, "objectives": {"valid_acc@200": "max",
+                                                      "latency_ms_pixel3": "min"}}
+    base.update(raw)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(base, sort_keys=False))
+    return path
+
+
+# ---------------------------------------------------------------------------- config errors
+def test_objectives_parse_in_order(tmp_path):
+    config = load_config(_config(tmp_path, constraints={"latency_ms_pixel3": "<= 10"}))
+    assert config.objectives == (("valid_acc", 200, "max"), ("latency_ms_pixel3", None, "min"))
+    assert config.constraints == (("latency_ms_pixel3", None, "<=", 10.0),)
+    assert config.multi_objective
+
+
+def test_a_mode_other_than_min_or_max_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"objectives.valid_acc@200: mode must be one of "
+                                          r"max, min, got 'up'"):
+        load_config(_config(tmp_path, objectives={"valid_acc@200": "up", "x": "min"}))
+
+
+def test_a_bad_constraint_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r'constraints.latency_ms_pixel3: expected "<= x"'):
+        load_config(_config(tmp_path, constraints={"latency_ms_pixel3": "< ten"}))
+
+
+def test_single_objective_optimizer_given_two_objectives_names_the_multi_ones(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(_config(tmp_path, optimizers=["ednag", "nsga2"]))
+    assert "ednag optimize a single objective" in str(err.value)
+    assert "multi-objective optimizers: " + ", ".join(multi_objective_optimizers()) in str(
+        err.value)
+
+
+def test_all_means_every_multi_objective_optimizer(tmp_path):
+    config = load_config(_config(tmp_path, optimizers="all"))
+    assert list(config.optimizers) == list(multi_objective_optimizers())
+
+
+def test_num_objectives_is_set_by_the_harness(tmp_path):
+    with pytest.raises(ConfigError, match="num_objectives"):
+        load_config(_config(tmp_path, optimizers={"mo_rea": {"num_objectives": 3}}))
+
+
+def test_table_checks_name_the_metric_and_the_closest_architecture(tmp_path, nb201_dir):
+    from ednag.experiment.plan import make_plan
+
+    def plan(**raw):
+        return make_plan(load_config(_config(tmp_path, table=str(nb201_dir), **raw)),
+                         tmp_path / "out")
+
+    with pytest.raises(ConfigError, match=r"objectives.latency_ms_nowhere: not in the table.*"
+                                          r"latency_ms_pixel3"):
+        plan(objectives={"valid_acc@200": "max", "latency_ms_nowhere": "min"})
+    with pytest.raises(ConfigError, match=r"no architecture in the table satisfies them all; "
+                                          r"the closest one .* has latency_ms_pixel3 = "):
+        plan(constraints={"latency_ms_pixel3": "<= 0.001"})
+    p = plan(constraints={"latency_ms_pixel3": "<= 10"})
+    assert p.settings[0].params == {"num_objectives": 2}
+    assert p.settings[0].fitness == ("valid_acc", 200)
+    assert p.settings[0].reported == ("test_acc", 200)  # search on validation, report test
+    front = p.metadata["front"]
+    assert front["objectives"][0] == ["test_acc", 200, "max"]
+    pts = np.asarray(front["points"])
+    assert (non_dominated_ranks(pts) == 0).all() and -pts[:, 1].max() <= 10
+
+
+# ---------------------------------------------------------------------------- optimizers
+def _drive_vectors(name: str, seed: int, budget: int = 24, violation=lambda a: 0.0):
+    """Run a registered optimizer's searcher, telling two objectives per result."""
+    pytest.importorskip("ray")
+    from searchers.factory import make_searcher
+
+    space = make_space("nb201")
+    params = {} if name == "random" else {"num_objectives": 2}
+    if name == "nsga2":
+        params["population_size"] = 6
+    searcher = make_searcher(name, space, seed=seed, max_queries=budget, **params)
+    seen, i = [], 0
+    while True:
+        config = searcher.suggest(f"t{i}")
+        i += 1
+        if config == "FINISHED":
+            break
+        assert config is not None, "one trial at a time never hits a barrier"
+        arch = space.from_native(config["arch"])
+        seen.append(arch)
+        searcher.on_trial_complete(f"t{i - 1}", {
+            "fitness": float(sum(arch)), "objectives": [float(sum(arch)), -float(arch[0])],
+            "violation": violation(arch)})
+    return searcher, seen
+
+
+@pytest.mark.parametrize("name", multi_objective_optimizers())
+def test_multi_objective_contract(name):
+    """Budget in distinct keys, same seed same sequence, vectors reach the optimizer."""
+    searcher, seen = _drive_vectors(name, seed=1)
+    keys = [make_space("nb201").key(a) for a in seen]
+    assert len(keys) == len(set(keys)) == 24
+    again = _drive_vectors(name, seed=1)[1]
+    assert again == seen
+    if name != "random":
+        opt = searcher.optimizer
+        ev = opt.evaluation(seen[0])
+        assert ev == Evaluation((float(sum(seen[0])), -float(seen[0][0])))
+
+
+@pytest.mark.parametrize("name", MULTI)
+def test_infeasible_ones_rank_below_feasible_ones(name):
+    searcher, seen = _drive_vectors(name, seed=0, violation=lambda a: float(a[0] == 0))
+    opt = searcher.optimizer
+    assert any(a[0] != 0 for a in seen)  # some feasible architecture was evaluated
+    front = opt.pareto_archive()  # (a[0] = 0 would be the best second objective)
+    assert front and all(ev.feasible for _, ev in front)
+
+
+@pytest.mark.parametrize("name", MULTI)
+def test_a_scalar_for_two_objectives_is_an_error_and_a_failure_is_not(name):
+    opt = OPTIMIZERS.get(name).target.load()(make_space("nb201"), seed=0, max_queries=4,
+                                             num_objectives=2)
+    batch = opt.ask()
+    opt.tell([(batch[0], math.nan)])  # a failed evaluation: fine whatever m is
+    assert opt.evaluation(batch[0]).failed
+    if len(batch) > 1:
+        with pytest.raises(ValueError, match="has 2 objectives"):
+            opt.tell([(batch[1], 1.0)])
+
+
+# ---------------------------------------------------------------------------- end to end
+def test_ednag_run_and_report_multi_objective(tmp_path, nb201_dir):
+    out = tmp_path / "run"
+    env_path = str(ROOT)
+    cmd = [sys.executable, "-m", "ednag.cli", "run", str(ROOT / "configs/nb201-cifar10-latency.yaml"),
+           "--out", str(out), "--set", f"table={nb201_dir}", "--set", "seeds=2",
+           "--set", "budget.queries=30", "--set", "optimizers=[mo_ednag,mo_rea,random]",
+           "--set", 'constraints={latency_ms_pixel3: "<= 12"}']
+    env = {"PYTHONPATH": env_path, "RAY_USAGE_STATS_ENABLED": "0", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import pandas as pd
+
+    rows = pd.read_parquet(out / "results")
+    assert {"metric.latency_ms_pixel3", "metric.valid_acc@200", "metric.violation"} <= set(
+        rows.columns)
+    assert (rows.loc[rows["metric.latency_ms_pixel3"] <= 12, "metric.violation"] == 0).all()
+    assert (rows.loc[rows["metric.latency_ms_pixel3"] > 12, "metric.violation"] > 0).all()
+    assert rows.groupby(["optimizer", "seed"], observed=True)["query_index"].max().eq(30).all()
+    done = subprocess.run([sys.executable, "-m", "ednag.cli", "report", str(out)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = pd.read_csv(out / "report" / "hv_summary.csv")
+    assert set(summary["optimizer"]) == {"mo_ednag", "mo_rea", "random"}
+    assert summary["mean"].between(0, 1).all()
+    assert (out / "report" / "hv_tests.csv").is_file()
+    html = (out / "report" / "report.html").read_text()
+    assert "normalised hypervolume" in html and "reference point" in html
