@@ -37,7 +37,7 @@ from pathlib import Path
 from ednag.experiment.progress import RunProgress
 from ednag.experiment.settings import RunSettings
 from ednag.experiment.simulator import Simulation, local_lookup
-from ednag.registry import OPTIMIZERS
+from ednag.registry import OPTIMIZERS, single_objective_optimizers
 from ednag.results.writer import ResultsWriter
 from ednag.spaces import make_space
 from ednag.tables.synthetic import synthetic_nb201
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--trial-queries", type=int, default=40)
     parser.add_argument("--nb201", default=None, help="the NAS-Bench-201 CSV folder")
     args = parser.parse_args()
-    names = [n for n in os.environ.get("BENCH_OPTIMIZERS", ",".join(OPTIMIZERS.names())).split(",")
+    names = [n for n in os.environ.get("BENCH_OPTIMIZERS", ",".join(single_objective_optimizers())).split(",")
              if n]
 
 

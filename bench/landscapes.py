@@ -31,7 +31,7 @@ import numpy as np
 
 from ednag.experiment.settings import RunSettings
 from ednag.experiment.simulator import simulate
-from ednag.registry import BENCHMARKS, OPTIMIZERS
+from ednag.registry import BENCHMARKS, OPTIMIZERS, single_objective_optimizers
 from ednag.spaces import make_space
 from ednag.tables import Table, import_table
 from ednag.tables.importers.transnas import TASK_METRICS
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                              "nas-bench-macro/)")
     parser.add_argument("--only", default=",".join(LANDSCAPES),
                         help=f"comma-separated benchmarks among {', '.join(LANDSCAPES)}")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS.names()),
+    parser.add_argument("--optimizers", default=",".join(single_objective_optimizers()),
                         help="comma-separated registered optimizers")
     args = parser.parse_args(argv)
     benchmarks = [b for b in args.only.split(",") if b]

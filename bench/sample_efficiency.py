@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:  # this checkout's ednag, not another installed co
 from ednag_nb201 import DATA, DATASETS, best_test, found_optimum, load_dataset  # noqa: E402
 from ednag_nb201 import run as ask_tell_run  # noqa: E402
 
-from ednag.registry import OPTIMIZERS  # noqa: E402
+from ednag.registry import OPTIMIZERS, single_objective_optimizers  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
 
 Data = dict[str, tuple[float, float]]
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
     datasets = [d for d in args.datasets.split(",") if d]
-    names = [n for n in args.optimizers.split(",") if n] or list(OPTIMIZERS.names())
+    names = [n for n in args.optimizers.split(",") if n] or list(single_objective_optimizers())
     if args.seeds < 1 or not budgets or budgets[0] < 1:
         parser.error("--seeds and every budget must be positive")
     for dataset in datasets:

@@ -100,6 +100,9 @@ class OptimizerEntry:
     #: it runs with several ``objectives:`` (told :class:`~ednag.pareto.Evaluation` vectors;
     #: it then also takes ``num_objectives=``, unless it ignores fitness like random search)
     multi_objective: bool = False
+    #: it belongs in single-objective comparisons (``optimizers: all`` with one objective);
+    #: the multi-objective methods run with one objective too, but are listed only with several
+    single_objective: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", _ref(self.target))
@@ -257,16 +260,19 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
         summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
     "mo_ednag": OptimizerEntry(
         "ednag.optimizers.multi_objective.mo_ednag:MOEDNAG", multi_objective=True,
-        summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
+        single_objective=False, summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
                 "contribution)"),
     "mo_rea": OptimizerEntry(
         "ednag.optimizers.multi_objective.mo_rea:MORegularizedEvolution", multi_objective=True,
+        single_objective=False,
         summary="multi-objective aging evolution: tournaments by Pareto rank + crowding"),
     "nsga2": OptimizerEntry(
         "ednag.optimizers.multi_objective.optuna_mo:NSGA2", multi_objective=True,
+        single_objective=False,
         summary="Optuna's NSGAIISampler (ask/tell), repeats free"),
     "mo_tpe": OptimizerEntry(
         "ednag.optimizers.multi_objective.optuna_mo:MOTPE", multi_objective=True,
+        single_objective=False,
         summary="Optuna's multi-objective TPESampler (ask/tell), repeats free"),
 })
 
@@ -274,6 +280,13 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
 def multi_objective_optimizers() -> tuple[str, ...]:
     """The registered optimizers that accept several objectives."""
     return tuple(name for name, entry in OPTIMIZERS.items() if entry.multi_objective)
+
+
+def single_objective_optimizers() -> tuple[str, ...]:
+    """The registered optimizers of single-objective comparisons (``optimizers: all``, the
+    headline tables)."""
+    return tuple(name for name, entry in OPTIMIZERS.items() if entry.single_objective)
+
 
 BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "ednag.benchmarks", {
     "nasbench_graph": BenchmarkEntry(

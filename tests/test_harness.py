@@ -13,7 +13,7 @@ import yaml
 from ednag.experiment.config import ConfigError
 from ednag.experiment.settings import TIME_COLUMN, RunSettings
 from ednag.experiment.simulator import Simulation, chunk_columns, eval_fields, simulate
-from ednag.registry import OPTIMIZERS
+from ednag.registry import single_objective_optimizers
 from ednag.results.schema import META_CONFIG, META_SCHEMA_VERSION, META_VERSIONS, RESULT_SCHEMA
 from ednag.results.writer import ResultsWriter
 from ednag.spaces.base import Choices, Decision, SearchSpace
@@ -86,7 +86,7 @@ def _params(name):
 
 
 # ---------------------------------------------------------------------------- simulator
-@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+@pytest.mark.parametrize("optimizer", single_objective_optimizers())
 def test_each_optimizer_spends_the_budget_in_distinct_rows(optimizer):
     rows, values, _ = run_tiny(optimizer, params=_params(optimizer), max_queries=12)
     fresh = [r for r in rows if not r["repeat"]]
@@ -100,7 +100,7 @@ def test_each_optimizer_spends_the_budget_in_distinct_rows(optimizer):
     assert [r["eval_index"] for r in rows] == list(range(len(rows)))
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+@pytest.mark.parametrize("optimizer", single_objective_optimizers())
 @pytest.mark.parametrize("workers", [1, 4])
 def test_same_seed_same_rows(optimizer, workers):
     a, _, _ = run_tiny(optimizer, seed=3, workers=workers, params=_params(optimizer),

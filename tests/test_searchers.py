@@ -15,7 +15,7 @@ pytest.importorskip("ray.tune")
 from ray.tune.search import Searcher  # noqa: E402
 
 from ednag.optimizers import WORST_FITNESS, RandomSearch, RegularizedEvolution  # noqa: E402
-from ednag.registry import OPTIMIZERS  # noqa: E402
+from ednag.registry import OPTIMIZERS, single_objective_optimizers  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
 from searchers.ask_tell import AskTellSearcher  # noqa: E402
 from searchers.dedupe import INNER_METRIC, DedupeSearcher  # noqa: E402
@@ -50,7 +50,7 @@ def run_to_end(searcher, limit=10_000):
 
 
 # ---------------------------------------------------------------------- AskTellSearcher
-@pytest.mark.parametrize("name", OPTIMIZERS.names())
+@pytest.mark.parametrize("name", single_objective_optimizers())
 def test_every_searcher_spends_exactly_its_budget(name):
     space = make_space("nb201")
     searcher = make_searcher(name, space, seed=1, max_queries=14, **SMALL.get(name, {}))

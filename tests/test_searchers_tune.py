@@ -15,7 +15,7 @@ pytest.importorskip("ray.tune")
 
 from ray import tune  # noqa: E402
 
-from ednag.registry import OPTIMIZERS
+from ednag.registry import single_objective_optimizers
 from ednag.spaces import make_space  # noqa: E402
 from searchers.factory import make_searcher  # noqa: E402
 
@@ -80,7 +80,7 @@ def final_searcher(name, space, storage: Path, **kw):
     return searcher
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS.names())
+@pytest.mark.parametrize("name", single_objective_optimizers())
 def test_tune_run_spends_exactly_the_budget(ray_session, tmp_path, name):
     space = make_space("nb201")
     kw = dict(seed=3, max_queries=10, **SMALL.get(name, {}))

@@ -61,6 +61,7 @@ from ednag.registry import (
     TABLES,
     TRAINABLES,
     multi_objective_optimizers,
+    single_objective_optimizers,
 )
 
 MODES: tuple[str, ...] = ("tabular", "trial")
@@ -486,8 +487,9 @@ def _trainable(value: Any, mode: str) -> str:
 
 def _optimizers(value: Any, multi: bool = False) -> dict[str, dict[str, Any]]:
     allowed = OPTIMIZERS.names()
-    if value == "all":  # every registered (multi-objective) optimizer with its defaults
-        return {name: {} for name in (multi_objective_optimizers() if multi else allowed)}
+    if value == "all":  # every registered single- (or multi-)objective optimizer, defaults
+        return {name: {} for name in (multi_objective_optimizers() if multi
+                                      else single_objective_optimizers())}
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list):
