@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.errors import ResultsError
 from analysis.load import ResultSet
 from analysis.optimum import OPTIMUM_TOLERANCE, Optimum
+from ednag.results.optimum import found_optimum
 
 AXES = ("queries", "time", "wall")
 STATS = ("median", "mean")
@@ -48,7 +49,11 @@ class Trace:
 
 
 def optimum_mask(frame: pd.DataFrame, optimum: Optimum) -> np.ndarray:
-    """Rows whose architecture is the optimum (by value within tolerance, or by key)."""
+    """Rows whose architecture is the optimum: the table's best fitness when known (the one
+    definition, :func:`ednag.results.optimum.found_optimum`), else the reported optimum (by
+    value within tolerance, or by key)."""
+    if optimum.fitness is not None:
+        return found_optimum(frame["fitness"].to_numpy(dtype=float), optimum.fitness)
     hit = np.abs(frame["reported"].to_numpy(dtype=float) - optimum.value) <= OPTIMUM_TOLERANCE
     if optimum.arch:
         hit |= (frame["arch_key"] == optimum.arch).to_numpy()

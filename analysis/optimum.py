@@ -20,9 +20,7 @@ from typing import Any
 
 from analysis.errors import ResultsError
 from analysis.load import ResultSet
-
-#: reported values within this distance of the optimum count as reaching it
-OPTIMUM_TOLERANCE = 1e-9
+from ednag.results.optimum import OPTIMUM_TOLERANCE  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -33,6 +31,10 @@ class Optimum:
     value: float
     arch: str | None
     source: str
+    #: the table's best fitness (run config ``optimum_fitness``): "found the optimum" is
+    #: reaching it (:func:`ednag.results.optimum.found_optimum`); without it (results of other
+    #: tools, your own trainable) the reported optimum above decides
+    fitness: float | None = None
 
     @property
     def note(self) -> str:
@@ -43,7 +45,10 @@ class Optimum:
                 f"reported value seen in these results, {self.value:g}, stands in for it, so "
                 "regret and 'found' are relative to it"
             )
-        return f"optimum of the reported metric: {self.value:g}{arch}, from the {self.source}"
+        found = ("; 'found the optimum' = the incumbent has the table's best fitness "
+                 f"{self.fitness:g}") if self.fitness is not None else ""
+        return (f"optimum of the reported metric: {self.value:g}{arch}, from the "
+                f"{self.source}{found}")
 
 
 def _number(value: Any, where: str) -> float | None:
@@ -65,10 +70,32 @@ def _config_optimum(config: dict[str, Any]) -> tuple[float | None, str | None]:
     return _number(raw, "run config 'optimum'"), None
 
 
+def _config_fitness_optimum(results: ResultSet) -> float | None:
+    values = set()
+    for config in results.configs.values():
+        raw = config.get("optimum_fitness")
+        if isinstance(raw, dict) and raw.get("value") is not None:
+            values.add(_number(raw["value"], "run config 'optimum_fitness.value'"))
+    if len(values) > 1:
+        raise ResultsError(f"the result directories disagree on the best fitness: "
+                           f"{sorted(values)}")
+    return values.pop() if values else None
+
+
 def resolve_optimum(
     results: ResultSet, value: float | None = None, arch: str | None = None
 ) -> Optimum:
-    """The optimum to measure regret and hits against (given > run config > best seen)."""
+    """The optimum to measure regret and hits against (given > run config > best seen), with
+    the table's best fitness when the run config has it."""
+    from dataclasses import replace
+
+    optimum = _resolve_reported_optimum(results, value, arch)
+    return replace(optimum, fitness=_config_fitness_optimum(results))
+
+
+def _resolve_reported_optimum(
+    results: ResultSet, value: float | None, arch: str | None
+) -> Optimum:
     if value is not None:
         return Optimum(float(_number(value, "optimum")), arch, "given")  # type: ignore[arg-type]
     found: dict[tuple[float | None, str | None], list[str]] = {}

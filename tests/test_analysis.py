@@ -413,3 +413,20 @@ def test_trial_mode_results_get_curves_against_wall_clock_seconds(tmp_path):
     assert any("wall-clock seconds" in note for note in analysis.notes)
     written = write_report(analysis, tmp_path / "report")
     assert any(p.name == "curves_wall.csv" for p in written)
+
+
+def test_found_the_optimum_is_the_tables_best_fitness_when_the_config_has_it():
+    """One definition with the benches: the incumbent reaches the table's best fitness (here
+    7.0); the reported value does not decide."""
+    config = {**CONFIG, "optimum_fitness": {"value": 7.0}}
+    results = results_from_frame(hand_frame(), config)
+    optimum = resolve_optimum(results)
+    assert optimum.fitness == 7.0 and "the table's best fitness 7" in optimum.note
+    trace = incumbent_trace(results, optimum)
+    found = [trace.best_is_optimum[trace.run_slice(r)].tolist() for r in range(5)]
+    assert found == [[True] * 6, [False, False, True, True, True, True], [False, False],
+                     [False] * 6, [False] * 6]
+    # without the table's best fitness the reported optimum (80) decides, as before
+    legacy = incumbent_trace(results_from_frame(hand_frame(), CONFIG), resolve_optimum(
+        results_from_frame(hand_frame(), CONFIG)))
+    assert legacy.best_is_optimum[legacy.run_slice(1)].tolist() == [False, True] + [False] * 4
