@@ -251,6 +251,10 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
     "ednag_guided": OptimizerEntry(
         "ednag.optimizers.ednag_guided:GuidedEDNAG",
         summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
+    "diffusionnag": OptimizerEntry(
+        "ednag.optimizers.diffusionnag:DiffusionNAG",
+        summary="score model trained on sampled architectures, predictor-guided sampling and "
+                "re-ranking (DiffusionNAG, table-only)"),
 })
 
 BENCHMARKS: Registry[BenchmarkEntry] = _registry("benchmark", BenchmarkEntry, "ednag.benchmarks", {
