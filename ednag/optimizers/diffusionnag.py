@@ -18,7 +18,7 @@ import numpy as np
 
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
-from ednag.optimizers.score_model import ScoreModel
+from ednag.optimizers.score_model import ScoreModel, one_blas_thread
 from ednag.optimizers.unseen import random_unseen
 from ednag.predictors import MLPEnsemble, make_encoder, transform_targets, usable
 from ednag.spaces.base import Choices, MatrixEncoding, SearchSpace
@@ -152,18 +152,23 @@ class DiffusionNAG(PredictorRounds):
             # the predictor reads one-hot (x + 1) / 2: d/dx = 0.5 d/d(one-hot)
             return 0.5 * model.predict_grad((x + 1.0) / 2.0, self.guidance_kappa)[2]
 
-        return score.sample(
-            self.num_samples,
-            self.rng,
-            self.sample_steps,
-            self.eta,
-            guide if model is not None else None,
-            scale,
-        )
+        with one_blas_thread():
+            return score.sample(
+                self.num_samples,
+                self.rng,
+                self.sample_steps,
+                self.eta,
+                guide if model is not None else None,
+                scale,
+            )
 
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:
         """Refit, generate, keep the distinct unseen, return the ``k`` best by acquisition."""
+        with one_blas_thread():  # small matrices: threads only cost
+            return self._guided_round(k)
+
+    def _guided_round(self, k: int) -> list[Choices]:
         model = self.fit_predictor()
         pool: list[Choices] = []
         keys: set[str] = set()

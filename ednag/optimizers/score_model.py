@@ -15,7 +15,8 @@ classifier guidance scales ``grad log p(y | x_t)`` (``scale * (1 - a) / a``, cap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -26,6 +27,19 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 _S = 0.008  # the cosine schedule's offset (Nichol and Dhariwal, 2021)
 _MIN_ALPHA = 1e-4
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block on one BLAS thread where ``threadpoolctl`` is installed: the matrices here
+    are small, and a multi-threaded BLAS on a busy machine made fitting 15x slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - numpy's default threading
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def alpha_bar(t: np.ndarray | float) -> np.ndarray:
@@ -151,6 +165,10 @@ class ScoreModel:
         x0 = np.asarray(x0, dtype=np.float64)
         if x0.ndim != 2 or x0.shape[1] != self.dim or x0.shape[0] == 0:
             raise ValueError(f"fit needs x0 of shape (n >= 1, {self.dim}), got {x0.shape}")
+        with one_blas_thread():
+            return self._fit(x0)
+
+    def _fit(self, x0: np.ndarray) -> np.ndarray:
         m = [(np.zeros_like(w), np.zeros_like(b)) for w, b in self.params]
         v = [(np.zeros_like(w), np.zeros_like(b)) for w, b in self.params]
         losses = np.empty(self.train_steps)
