@@ -258,9 +258,14 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
     "ednag_guided": OptimizerEntry(
         "ednag.optimizers.ednag_guided:GuidedEDNAG",
         summary="EDNAG denoising on predicted fitness; queries the top-k unseen per round"),
+    "diffusionnag": OptimizerEntry(
+        "ednag.optimizers.diffusionnag:DiffusionNAG",
+        summary="score model trained on sampled architectures, predictor-guided sampling and "
+                "re-ranking (DiffusionNAG, table-only)"),
     "mo_ednag": OptimizerEntry(
         "ednag.optimizers.multi_objective.mo_ednag:MOEDNAG", multi_objective=True,
-        single_objective=False, summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
+        single_objective=False,
+        summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
                 "contribution)"),
     "mo_rea": OptimizerEntry(
         "ednag.optimizers.multi_objective.mo_rea:MORegularizedEvolution", multi_objective=True,

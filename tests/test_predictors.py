@@ -8,6 +8,7 @@ from toy import ToySpace
 
 from ednag.optimizers import WORST_FITNESS
 from ednag.predictors import (
+    MLPEnsemble,
     PredictorError,
     make_encoder,
     make_predictor,
@@ -62,6 +63,27 @@ def test_failed_rows_never_train_it():
     assert usable(bad_y).sum() == 0
     with pytest.raises(PredictorError, match="usable"):
         make_predictor(seed=0).fit(bad_X, bad_y)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 1.5])
+def test_input_gradient_matches_finite_differences(kappa):
+    """``predict_grad`` is the gradient of ``mean + kappa * std`` (off the ReLU kinks)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, (80, 8)).astype(float)
+    model = MLPEnsemble(seed=0, steps=200)
+    model.fit(X, X @ np.arange(8.0) + np.sin(X.sum(axis=1)))
+    Z = rng.uniform(0.0, 1.0, (5, 8))
+    mean, std, grad = model.predict_grad(Z, kappa)
+    assert np.allclose((mean, std), model.predict(Z))
+
+    def f(points: np.ndarray) -> np.ndarray:
+        m, s = model.predict(points)
+        return m + kappa * s
+
+    h = 1e-6
+    numeric = np.stack([(f(Z + h * e) - f(Z - h * e)) / (2 * h) for e in np.eye(8)], axis=1)
+    assert grad.shape == Z.shape and np.abs(grad).max() > 0.1
+    assert np.allclose(grad, numeric, atol=1e-6)
 
 
 def test_unknown_names_list_the_allowed_ones():

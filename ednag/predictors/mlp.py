@@ -150,3 +150,24 @@ class MLPEnsemble:
         out, _ = forward(self.params, np.asarray(X, dtype=np.float64))
         out = out * self._y_std + self._y_mean
         return out.mean(axis=0), out.std(axis=0)
+
+    def predict_grad(self, X: np.ndarray, kappa: float = 0.0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mean, std, grad)``: :meth:`predict` and the gradient (m, d) of
+        ``mean + kappa * std`` with respect to the encodings ``X`` (m, d), by backprop through
+        every member (ReLU kinks take the derivative of the side they are on)."""
+        if self.params is None:
+            raise PredictorError("predict_grad() called before fit()")
+        out, inputs = forward(self.params, np.asarray(X, dtype=np.float64))
+        out = out * self._y_std + self._y_mean
+        mean, std = out.mean(axis=0), out.std(axis=0)
+        # d(mean + kappa std)/d(out_m) per member, (M, n): 1/M + kappa (out_m - mean) / (M std)
+        safe = np.where(std > 0, std, 1.0)
+        weight = (1.0 + kappa * np.where(std > 0, (out - mean) / safe, 0.0)) / out.shape[0]
+        g = (weight * self._y_std)[..., None]
+        for i in range(len(self.params) - 1, -1, -1):
+            w, _ = self.params[i]
+            g = g @ np.ascontiguousarray(np.swapaxes(w, 1, 2))
+            if i:
+                g = g * (inputs[i] > 0.0)
+        return mean, std, g.sum(axis=0)

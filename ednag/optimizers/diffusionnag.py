@@ -1,0 +1,195 @@
+"""DiffusionNAG, table-only: a score model trained without labels, sampled with predictor guidance.
+
+DiffusionNAG (An et al., ICLR 2024) trains a score network on architectures without their
+accuracies, then samples it with classifier guidance by the gradient of a (meta-trained)
+predictor and re-ranks what it generates by that predictor before anything is trained. Here,
+with no pretrained checkpoint and no meta-training set: the score model
+(:class:`~ednag.optimizers.score_model.ScoreModel`) is fitted once, at the first round, on
+``num_train`` architectures sampled uniformly from the space (sampling is free; no value is
+looked up), and the guide is the suite's MLP ensemble, refitted every round on the queries so
+far (failures never train it), exactly as in :mod:`ednag.optimizers.bananas`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
+from ednag.optimizers.predictor_rounds import PredictorRounds
+from ednag.optimizers.score_model import ScoreModel, one_blas_thread
+from ednag.optimizers.unseen import random_unseen
+from ednag.predictors import MLPEnsemble, make_encoder, transform_targets, usable
+from ednag.spaces.base import Choices, MatrixEncoding, SearchSpace
+
+
+class DiffusionNAG(PredictorRounds):
+    """Predictor-guided diffusion: ``num_init`` random queries, then rounds of
+    refit -> guided sampling -> de-duplication -> re-ranking -> ``batch_size`` queries.
+
+    The diffusion runs on the space's one-hot matrix, flattened and mapped onto ``{-1, 1}``,
+    the predictor reads the same one-hot code, so its input gradient is the guide. Each round
+    draws ``num_samples`` architectures by ``sample_steps`` reverse steps (``eta`` 1: ancestral
+    noise) with guidance ``guidance_scale`` along the gradient of ``mean + guidance_kappa *
+    std`` of the ensemble; the distinct unseen ones (topped up with random unseen ones when
+    fewer than ``batch_size``) are ranked by ``acquisition`` (``its`` by default, as BANANAS;
+    ``ucb`` with ``ucb_beta``, or ``exploit``) and the best ``batch_size`` are queried.
+    ``score_params`` go to :class:`~ednag.optimizers.score_model.ScoreModel`,
+    ``predictor_params`` to :class:`~ednag.predictors.MLPEnsemble`.
+
+    >>> from ednag.spaces import make_space
+    >>> opt = DiffusionNAG(make_space("nb201"), seed=0, max_queries=20,
+    ...                    score_params={"train_steps": 50})
+    >>> while not opt.finished:
+    ...     opt.tell([(arch, float(sum(arch))) for arch in opt.ask()])
+    >>> opt.num_queries
+    20
+    """
+
+    name = "diffusionnag"
+    _shared_state = ("space", "encoding", "encoder")
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        max_queries: int | None = None,
+        num_init: int = 10,
+        batch_size: int = 10,
+        num_train: int = 2000,
+        num_samples: int = 300,
+        sample_steps: int = 20,
+        eta: float = 1.0,
+        guidance_scale: float = 1.0,
+        guidance_kappa: float = 0.0,
+        acquisition: str = "its",
+        ucb_beta: float = 1.0,
+        target: str = "quantile",
+        score_params: dict[str, Any] | None = None,
+        predictor_params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(space, seed, max_queries, num_init, batch_size)
+        for name, value in (
+            ("num_train", num_train),
+            ("num_samples", num_samples),
+            ("sample_steps", sample_steps),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name, value in (
+            ("eta", eta),
+            ("guidance_scale", guidance_scale),
+            ("guidance_kappa", guidance_kappa),
+            ("ucb_beta", ucb_beta),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not np.isfinite(value)
+                or value < 0
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(
+                f"acquisition must be one of {', '.join(ACQUISITIONS)}; got {acquisition!r}"
+            )
+        transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
+        self.encoding = MatrixEncoding(space)  # the predictor's one-hot code, decodable
+        self.encoder = make_encoder(space, "onehot")
+        self.num_train = num_train
+        self.num_samples = num_samples
+        self.sample_steps = sample_steps
+        self.eta = float(eta)
+        self.guidance_scale = float(guidance_scale)
+        self.guidance_kappa = float(guidance_kappa)
+        self.acquisition = acquisition
+        self.ucb_beta = float(ucb_beta)
+        self.target = target
+        self.score_params = dict(score_params or {})
+        self.predictor_params = dict(predictor_params or {})
+        ScoreModel(self.encoding.dim, 0, **self.score_params)  # checks the parameters now
+        MLPEnsemble(0, **self.predictor_params)
+        #: fitted at the first round (a state like any other: saved and restored with the run)
+        self.score: ScoreModel | None = None
+        self.score_losses: np.ndarray | None = None
+        self.refits = 0
+        #: distinct unseen architectures generated in the last round (before any top-up)
+        self.generated = 0
+
+    # ------------------------------------------------------------------ the pieces
+    def fit_score_model(self) -> ScoreModel:
+        """Train the score model on ``num_train`` uniformly sampled architectures (free)."""
+        archs = [self.space.sample(self.rng) for _ in range(self.num_train)]
+        model = ScoreModel(
+            self.encoding.dim, int(self.rng.integers(2**31 - 1)), **self.score_params
+        )
+        self.score_losses = model.fit(2.0 * self.encoder(archs) - 1.0)
+        self.score = model
+        return model
+
+    def fit_predictor(self) -> MLPEnsemble:
+        """A fresh ensemble fitted on every usable query so far."""
+        archs = [a for a, _ in self.history]
+        fitness = np.array([f for _, f in self.history], dtype=np.float64)
+        keep = usable(fitness)
+        model = MLPEnsemble(int(self.rng.integers(2**31 - 1)), **self.predictor_params)
+        model.fit(
+            self.encoder([a for a, ok in zip(archs, keep, strict=True) if ok]),
+            transform_targets(fitness[keep], self.target),
+        )
+        self.refits += 1
+        return model
+
+    def generate(self, model: MLPEnsemble | None, scale: float | None = None) -> np.ndarray:
+        """``num_samples`` points of the score model guided by ``model`` (``None`` or
+        ``scale=0``: unguided), in the one-hot code mapped onto [-1, 1]."""
+        score = self.score or self.fit_score_model()
+        scale = self.guidance_scale if scale is None else scale
+
+        def guide(x: np.ndarray) -> np.ndarray:
+            assert model is not None
+            # the predictor reads one-hot (x + 1) / 2: d/dx = 0.5 d/d(one-hot)
+            return 0.5 * model.predict_grad((x + 1.0) / 2.0, self.guidance_kappa)[2]
+
+        with one_blas_thread():
+            return score.sample(
+                self.num_samples,
+                self.rng,
+                self.sample_steps,
+                self.eta,
+                guide if model is not None else None,
+                scale,
+            )
+
+    # ------------------------------------------------------------------ one round
+    def _round(self, k: int) -> list[Choices]:
+        """Refit, generate, keep the distinct unseen, return the ``k`` best by acquisition."""
+        with one_blas_thread():  # small matrices: threads only cost
+            return self._guided_round(k)
+
+    def _guided_round(self, k: int) -> list[Choices]:
+        model = self.fit_predictor()
+        pool: list[Choices] = []
+        keys: set[str] = set()
+        for arch in self.encoding.decode_batch(self.generate(model)):
+            if arch is None:
+                continue
+            key = self.space.key(arch)
+            if key not in keys and self._unseen(arch):
+                keys.add(key)
+                pool.append(arch)
+        self.generated = len(pool)
+        if len(pool) < k:  # the model keeps generating known ones (a small space): top up
+            pool += random_unseen(
+                self.space,
+                self.rng,
+                k - len(pool),
+                lambda a: self._unseen(a) and self.space.key(a) not in keys,
+                tries_per_arch=50,
+            )
+        if not pool:
+            return []
+        mean, std = model.predict(self.encoder(pool))
+        scores = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
+        return [pool[i] for i in top_k(scores, k).tolist()]
