@@ -1,25 +1,32 @@
 """Sample efficiency of every registered optimizer on NAS-Bench-201, at small query budgets.
 
 Protocol (as ``bench/ednag_nb201.py``): fitness = 200-epoch validation accuracy (cifar10:
-cifar10-valid; cifar100: x-valid); reported = 200-epoch test accuracy of the best-by-fitness
-architecture among the first B distinct queries, mean ± standard error over seeds 0..n-1;
-"optimum" = the share of seeds whose pick is the table's best-by-validation architecture.
-Each (optimizer, seed) runs once with the largest budget and is scored on its prefixes (every
-optimizer here asks the same architectures in the same order whatever its budget; a budget only
-cuts the last batch).
+cifar10-valid; cifar100 / ImageNet16-120: x-valid); reported = 200-epoch test accuracy of the
+best-by-fitness architecture among the first B distinct queries, mean ± standard error over
+seeds 0..n-1; "optimum" = the share of seeds whose incumbent has the table's best fitness (the
+one definition, :mod:`ednag.results.optimum`, that ``analysis`` uses too). Each (optimizer,
+seed) runs once with the largest budget and is scored on its prefixes (every optimizer here asks
+the same architectures in the same order whatever its budget; a budget only cuts the last
+batch).
 
-Every name in :data:`ednag.registry.OPTIMIZERS` runs with its default parameters: ask/tell
-optimizers in a plain ask/tell loop; ``searcher`` entries (Optuna TPE) through
+Every single-objective name in :data:`ednag.registry.OPTIMIZERS` runs with its default
+parameters, plus EDNAG's ``paper`` preset; a variant is written ``name[key=value;...]`` (values
+parsed as YAML), e.g. ``ednag[config=paper]`` or ``ednag_guided[arch_mutation_rate=1.0]``.
+Ask/tell optimizers run in a plain ask/tell loop; ``searcher`` entries (Optuna TPE) through
 :func:`searchers.factory.make_searcher` driven by the tabular simulator
 (:func:`ednag.experiment.simulator.simulate`, one worker), repeats excluded. "ms/query" is the
 optimizer's own time (ask + tell; for searchers the whole simulated loop, lookups included)
-per distinct query at the largest budget, on one BLAS thread (as in a Ray worker).
+per distinct query at the largest budget, on one BLAS thread (as in a Ray worker), with
+``--workers`` runs in parallel (one per core).
 
-    PYTHONPATH=. nice python bench/sample_efficiency.py [--seeds 20] [--budgets 50,100,200]
-        [--datasets cifar10,cifar100] [--optimizers random,bananas,...]
+    PYTHONPATH=. nice python bench/sample_efficiency.py [--seeds 100] [--budgets 50,100,200,500]
+        [--datasets cifar10,cifar100,ImageNet16-120] [--optimizers random,bananas,...]
+        [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md] [--json runs.json]
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>``, ``<name>_optimum_<budget>``
 and ``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
+``--markdown`` writes the README's table from the same numbers, with the best mean at each
+budget in bold and a sentence per budget naming the best optimizer, whatever it is.
 """
 
 from __future__ import annotations
@@ -30,9 +37,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core per run, as in a 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -47,15 +57,38 @@ from ednag.registry import OPTIMIZERS, single_objective_optimizers  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
 
 Data = dict[str, tuple[float, float]]
+#: variants run besides the registered defaults (the EDNAG paper's own settings)
+EXTRA_VARIANTS: tuple[str, ...] = ("ednag[config=paper]",)
 
 
-def run_optimizer(name: str, seed: int, budget: int, data: Data) -> tuple[np.ndarray, float]:
-    """One run of registered optimizer ``name``: per-query (fitness, test) rows in query order
+def parse_variant(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"name[key=value;...]"`` -> (registered name, parameters); values parsed as YAML."""
+    import yaml
+
+    name, bracket, rest = spec.partition("[")
+    params: dict[str, Any] = {}
+    if bracket:
+        if not rest.endswith("]"):
+            raise ValueError(f"variant {spec!r}: expected name[key=value;...]")
+        for item in filter(None, rest[:-1].split(";")):
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise ValueError(f"variant {spec!r}: {item!r} is not key=value")
+            params[key.strip()] = yaml.safe_load(value)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"{name!r} is not one of {', '.join(OPTIMIZERS.names())}")
+    return name, params
+
+
+def run_optimizer(spec: str, seed: int, budget: int, data: Data) -> tuple[np.ndarray, float]:
+    """One run of optimizer variant ``spec``: per-query (fitness, test) rows in query order
     and the optimizer's seconds."""
+    name, params = parse_variant(spec)
     entry = OPTIMIZERS.get(name)
     space = make_space("nb201")
     if entry.kind == "optimizer":
-        return ask_tell_run(entry.target.load()(space, seed=seed, max_queries=budget), data)
+        return ask_tell_run(entry.target.load()(space, seed=seed, max_queries=budget, **params),
+                            data)
     return run_searcher(name, seed, budget, data)
 
 
@@ -85,6 +118,55 @@ def sem(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
 
 
+_DATA: dict[str, Data] = {}
+
+
+def _job(job: tuple[str, str, int, int, str]) -> tuple[str, str, int, list[float], list[bool],
+                                                       float]:
+    """One (dataset, variant, seed) run in a worker: scores and hits at every budget."""
+    dataset, spec, seed, top, budgets_text = job
+    budgets = [int(b) for b in budgets_text.split(",")]
+    data = _DATA[dataset]
+    best_fitness = max(f for f, _ in data.values())
+    trace, spent = run_optimizer(spec, seed, top, data)
+    if len(trace) < top:
+        raise RuntimeError(f"{spec} seed {seed}: {len(trace)} queries of {top}")
+    return (dataset, spec, seed, [best_test(trace, b) for b in budgets],
+            [found_optimum(trace, b, best_fitness) for b in budgets], 1e3 * spent / len(trace))
+
+
+def markdown_table(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int]) -> str:
+    """The README table: every optimizer per dataset, mean ± SE (optimum share), bold best;
+    then who is best at each budget."""
+    lines = ["| dataset | optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets)
+             + " | ms per query |", "|---|---|---|" + "---|" * len(budgets) + "---|"]
+    verdicts = []
+    for dataset, per_opt in results.items():
+        means = {b: {o: float(np.mean(r["scores"][:, j])) for o, r in per_opt.items()}
+                 for j, b in enumerate(budgets)}
+        for i, (opt, r) in enumerate(per_opt.items()):
+            cells = []
+            for j, b in enumerate(budgets):
+                col = r["scores"][:, j]
+                text = (f"{col.mean():.2f} ± {sem(col):.2f} "
+                        f"({100 * r['hits'][:, j].mean():.0f} %)")
+                cells.append(f"**{text}**" if np.isclose(means[b][opt], max(means[b].values()),
+                                                         atol=5e-4) else text)
+            lines.append(f"| {dataset if i == 0 else ''} | `{opt}` | {len(r['scores'])} | "
+                         + " | ".join(cells) + f" | {np.mean(r['ms']):.2f} |")
+        for j, b in enumerate(budgets):
+            top = max(means[b].values())
+            best = [o for o, m in means[b].items() if np.isclose(m, top, atol=5e-4)]
+            ses = {o: sem(per_opt[o]["scores"][:, j]) for o in best}
+            tied = [o for o, m in means[b].items() if o not in best
+                    and top - m <= max(ses.values(), default=0.0)]
+            verdicts.append(
+                f"- {dataset}, {b} queries: best mean {top:.2f} by "
+                + ", ".join(f"`{o}`" for o in best)
+                + (f"; within one SE: {', '.join(f'`{o}`' for o in tied)}" if tied else ""))
+    return "\n".join(lines) + "\n\n" + "\n".join(verdicts) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds per optimizer (0..n-1)")
@@ -92,50 +174,87 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default="cifar10,cifar100",
                         help=f"comma-separated NB201 datasets ({', '.join(DATASETS)})")
     parser.add_argument("--optimizers", default="",
-                        help="comma-separated registered names (default: every one)")
+                        help="comma-separated variants name[key=value;...] (default: every "
+                             "single-objective one and ednag[config=paper])")
+    parser.add_argument("--seeds-for", action="append", default=[], metavar="NAME=N",
+                        help="fewer (or more) seeds for one variant")
+    parser.add_argument("--workers", type=int, default=1, help="runs in parallel")
+    parser.add_argument("--markdown", type=Path, help="write the README table here")
+    parser.add_argument("--json", type=Path, help="write per-seed values here")
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the NB201 CSVs")
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
     datasets = [d for d in args.datasets.split(",") if d]
-    names = [n for n in args.optimizers.split(",") if n] or list(single_objective_optimizers())
+    names = ([n for n in args.optimizers.split(",") if n]
+             or [*single_objective_optimizers(), *EXTRA_VARIANTS])
     if args.seeds < 1 or not budgets or budgets[0] < 1:
         parser.error("--seeds and every budget must be positive")
     for dataset in datasets:
         if dataset not in DATASETS:
             parser.error(f"--datasets: {dataset!r} is not one of {', '.join(DATASETS)}")
     for name in names:
-        if name not in OPTIMIZERS:
-            parser.error(f"--optimizers: {name!r} is not one of {', '.join(OPTIMIZERS.names())}")
+        try:
+            parse_variant(name)
+        except ValueError as err:
+            parser.error(f"--optimizers: {err}")
+    seeds_for = {}
+    for item in args.seeds_for:
+        name, _, count = item.partition("=")
+        if name not in names or not count.isdigit() or int(count) < 1:
+            parser.error(f"--seeds-for {item!r}: expected NAME=N with NAME one of the variants")
+        seeds_for[name] = int(count)
     if not (args.data / "valid200_perseed.csv").exists():
         parser.error(f"NAS-Bench-201 CSVs not found in {args.data}")
 
+    for dataset in datasets:
+        _DATA[dataset] = load_dataset(args.data, dataset)
+    text_budgets = ",".join(map(str, budgets))
+    jobs = [(d, n, seed, budgets[-1], text_budgets) for d in datasets for n in names
+            for seed in range(seeds_for.get(n, args.seeds))]
+    # costly variants first, so the pool does not end on one long run
+    jobs.sort(key=lambda j: OPTIMIZERS.get(parse_variant(j[1])[0]).kind != "searcher"
+              and "guided" not in j[1] and "bananas" not in j[1] and "diffusion" not in j[1])
+    results: dict[str, dict[str, dict[str, Any]]] = {
+        d: {n: {"scores": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
+                "hits": np.empty((seeds_for.get(n, args.seeds), len(budgets)), dtype=bool),
+                "ms": np.empty(seeds_for.get(n, args.seeds))} for n in names}
+        for d in datasets}
+    print(f"NB201 {', '.join(datasets)}; budgets {budgets}; {len(jobs)} runs on "
+          f"{args.workers} worker(s)", flush=True)
+    began = time.perf_counter()
+    pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 1 else None
+    outputs = pool.imap_unordered(_job, jobs) if pool else map(_job, jobs)
+    for done, (dataset, name, seed, scores, hits, ms) in enumerate(outputs, 1):
+        slot = results[dataset][name]
+        slot["scores"][seed], slot["hits"][seed], slot["ms"][seed] = scores, hits, ms
+        if done % 50 == 0 or done == len(jobs):
+            print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - began:.0f} s", flush=True)
+    if pool:
+        pool.close()
+        pool.join()
+
     summary: list[str] = []
     for dataset in datasets:
-        data = load_dataset(args.data, dataset)
-        best_fitness = max(f for f, _ in data.values())
         prefix = f"{dataset}." if len(datasets) > 1 else ""
-        print(f"\nNB201 {dataset}, {args.seeds} seeds, budgets {budgets}", flush=True)
-        print(f"{'optimizer':<22} {'budget':>6} {'mean':>7} {'± se':>6} {'std':>5} "
-              f"{'optimum':>7} {'ms/query':>9}", flush=True)
+        print(f"\nNB201 {dataset}, budgets {budgets}", flush=True)
+        print(f"{'optimizer':<40} {'seeds':>5} {'budget':>6} {'mean':>7} {'± se':>6} "
+              f"{'std':>5} {'optimum':>7} {'ms/query':>9}", flush=True)
         for name in names:
-            scores = np.empty((args.seeds, len(budgets)))
-            hits = np.empty((args.seeds, len(budgets)), dtype=bool)
-            ms = np.empty(args.seeds)
-            for seed in range(args.seeds):
-                trace, spent = run_optimizer(name, seed, budgets[-1], data)
-                if len(trace) < budgets[-1]:
-                    raise RuntimeError(f"{name} seed {seed}: {len(trace)} queries of "
-                                       f"{budgets[-1]}")
-                scores[seed] = [best_test(trace, b) for b in budgets]
-                hits[seed] = [found_optimum(trace, b, best_fitness) for b in budgets]
-                ms[seed] = 1e3 * spent / len(trace)
+            r = results[dataset][name]
             for j, b in enumerate(budgets):
-                col = scores[:, j]
-                print(f"{name:<22} {b:>6} {col.mean():>7.3f} {sem(col):>6.3f} {col.std():>5.2f} "
-                      f"{hits[:, j].mean():>7.2f} {ms.mean():>9.2f}", flush=True)
+                col = r["scores"][:, j]
+                print(f"{name:<40} {len(col):>5} {b:>6} {col.mean():>7.3f} {sem(col):>6.3f} "
+                      f"{col.std():>5.2f} {r['hits'][:, j].mean():>7.2f} "
+                      f"{r['ms'].mean():>9.2f}", flush=True)
                 summary.append(f"{prefix}{name}_mean_{b}={col.mean():.3f}")
-                summary.append(f"{prefix}{name}_optimum_{b}={hits[:, j].mean():.2f}")
-            summary.append(f"{prefix}{name}_ms_per_query={ms.mean():.2f}")
+                summary.append(f"{prefix}{name}_optimum_{b}={r['hits'][:, j].mean():.2f}")
+            summary.append(f"{prefix}{name}_ms_per_query={r['ms'].mean():.2f}")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(results, budgets))
+    if args.json:
+        args.json.write_text(json.dumps({d: {n: {k: v.tolist() for k, v in r.items()}
+                                             for n, r in per.items()}
+                                         for d, per in results.items()}))
     print(" ".join(summary))
     return 0
 

@@ -38,7 +38,9 @@ def test_beats_random_search_on_a_smooth_landscape():
 def test_parameters_are_named():
     with pytest.raises(ValueError, match="its, ucb, exploit"):
         GuidedEDNAG(NB201, acquisition="ei")
-    with pytest.raises(ValueError, match="diffusions_per_round"):
-        GuidedEDNAG(NB201, diffusions_per_round=0)
+    with pytest.raises(ValueError, match="diffusions_per_round must be an int >= 0"):
+        GuidedEDNAG(NB201, diffusions_per_round=-1)
+    with pytest.raises(ValueError, match=r"diffusions_per_round=0 .* needs num_random >= 1"):
+        GuidedEDNAG(NB201, diffusions_per_round=0, num_random=0)
     with pytest.raises(ValueError, match="population_size"):
         GuidedEDNAG(NB201, population_size=1)

@@ -45,6 +45,8 @@ class GuidedEDNAG(PredictorRounds):
     default, ``its`` or ``exploit``) among the architectures met in ``diffusions_per_round``
     free diffusions plus ``num_random`` random ones (without them the search can stay stuck
     around a local optimum: 2 of 20 cifar10 seeds never found the optimum in 200 queries).
+    ``diffusions_per_round=0`` turns the denoising off (the ablation "predictor only": the
+    predictor ranks random architectures).
 
     >>> from ednag.spaces import make_space
     >>> opt = GuidedEDNAG(make_space("nb201"), seed=0, max_queries=20)
@@ -76,11 +78,14 @@ class GuidedEDNAG(PredictorRounds):
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
         if (isinstance(diffusions_per_round, bool) or not isinstance(diffusions_per_round, int)
-                or diffusions_per_round < 1):
-            raise ValueError(f"diffusions_per_round must be an int >= 1, got "
+                or diffusions_per_round < 0):
+            raise ValueError(f"diffusions_per_round must be an int >= 0, got "
                              f"{diffusions_per_round!r}")
         if isinstance(num_random, bool) or not isinstance(num_random, int) or num_random < 0:
             raise ValueError(f"num_random must be an int >= 0, got {num_random!r}")
+        if diffusions_per_round == 0 and num_random == 0:
+            raise ValueError("diffusions_per_round=0 (no denoising: the predictor ranks random "
+                             "architectures only) needs num_random >= 1")
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
                              f"got {acquisition!r}")
