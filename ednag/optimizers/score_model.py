@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ednag.optimizers.evo_diffusion.ddim import ddim_step
-from ednag.predictors.mlp import adam_step
+from ednag.predictors.mlp import adam_step, layer_gradients
+from ednag.predictors.mlp import layers_forward as forward
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -57,30 +58,9 @@ def time_features(t: np.ndarray, num: int) -> np.ndarray:
     return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
 
 
-def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Outputs (n, d_out) of the MLP for inputs ``X`` (n, d_in) and the layer inputs."""
-    h = X
-    inputs = []
-    last = len(params) - 1
-    for i, (w, b) in enumerate(params):
-        inputs.append(h)
-        h = h @ w + b
-        if i < last:
-            h = np.maximum(h, 0.0)
-    return h, inputs
-
-
 def mse_gradients(params: Params, inputs: list[np.ndarray], err: np.ndarray) -> Params:
     """Gradients of ``mean over rows of sum((out - target)^2)`` given ``err = out - target``."""
-    grads: Params = []
-    g = (2.0 / err.shape[0]) * err
-    for i in range(len(params) - 1, -1, -1):
-        w, _ = params[i]
-        h = inputs[i]
-        grads.append((h.T @ g, g.sum(axis=0, keepdims=True)))
-        if i:
-            g = (g @ w.T) * (h > 0.0)
-    return grads[::-1]
+    return layer_gradients(params, inputs, (2.0 / err.shape[0]) * err)
 
 
 class ScoreModel:

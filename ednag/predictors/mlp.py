@@ -24,9 +24,9 @@ def init_params(rng: np.random.Generator, num_models: int, sizes: list[int]) -> 
     return params
 
 
-def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Outputs (M, n) of every member for ``X`` (n, d), and the layer inputs for backprop."""
-    h = X[None, :, :]
+def layers_forward(params: Params, h: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A ReLU MLP's outputs for inputs ``h`` (``(..., n, d_in)``: one network's 2-D weights or
+    an ensemble's ``(M, ...)`` weights) and the layer inputs for :func:`layer_gradients`."""
     inputs = []
     last = len(params) - 1
     for i, (w, b) in enumerate(params):
@@ -34,24 +34,35 @@ def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]
         h = h @ w + b
         if i < last:
             h = np.maximum(h, 0.0)
-    return h[..., 0], inputs
+    return h, inputs
 
 
-def mse_gradients(params: Params, inputs: list[np.ndarray], err: np.ndarray) -> Params:
-    """Gradients of ``mean((out - y)^2)`` per member, given ``err = out - y`` (M, n)."""
+def layer_gradients(params: Params, inputs: list[np.ndarray], g: np.ndarray) -> Params:
+    """Gradients of every weight and bias given ``g``, the loss gradient at the outputs
+    (shaped as :func:`layers_forward`'s output)."""
     grads: Params = []
-    g = (2.0 / err.shape[1]) * err[..., None]
     for i in range(len(params) - 1, -1, -1):
         w, _ = params[i]
         h = inputs[i]
         # contiguous transposes: a strided operand sends numpy's matmul off its BLAS path,
         # which made this step 50x slower on a busy machine
-        gw = np.ascontiguousarray(np.swapaxes(h, 1, 2)) @ g
-        gb = g.sum(axis=1, keepdims=True)
+        gw = np.ascontiguousarray(np.swapaxes(h, -1, -2)) @ g
+        gb = g.sum(axis=-2, keepdims=True)
         grads.append((gw, gb))
         if i:
-            g = (g @ np.ascontiguousarray(np.swapaxes(w, 1, 2))) * (h > 0.0)
+            g = (g @ np.ascontiguousarray(np.swapaxes(w, -1, -2))) * (h > 0.0)
     return grads[::-1]
+
+
+def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Outputs (M, n) of every member for ``X`` (n, d), and the layer inputs for backprop."""
+    out, inputs = layers_forward(params, X[None, :, :])
+    return out[..., 0], inputs
+
+
+def mse_gradients(params: Params, inputs: list[np.ndarray], err: np.ndarray) -> Params:
+    """Gradients of ``mean((out - y)^2)`` per member, given ``err = out - y`` (M, n)."""
+    return layer_gradients(params, inputs, (2.0 / err.shape[1]) * err[..., None])
 
 
 def adam_step(
