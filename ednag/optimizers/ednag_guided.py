@@ -19,12 +19,7 @@ import numpy as np
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
-from ednag.optimizers.evo_diffusion.ddim import ddim_step
-from ednag.optimizers.evo_diffusion.estimator import estimate_x0
-from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
-from ednag.optimizers.evo_diffusion.mutation import mutate_population
-from ednag.optimizers.evo_diffusion.schedule import step_alphas
-from ednag.optimizers.evo_diffusion.selection import select_population
+from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.predictors import make_encoder, make_predictor, transform_targets
 from ednag.predictors.base import FAILED_BELOW
@@ -169,20 +164,7 @@ class GuidedEDNAG(PredictorRounds):
             [self.encoding.encode(a).reshape(-1) for _, a in archive], dtype=np.float64))
         ref_fitness = np.array([t for t, _ in archive])
         for step in range(cfg.skip_steps, cfg.num_steps - 1):
-            alpha, alpha_prev = step_alphas(cfg.num_steps, step)
-            weights = fitness_to_weights(
-                np.concatenate([f, ref_fitness]), mapping=cfg.mapping,
-                sharpening=cfg.sharpening, temperature=cfg.temperature,
-                exponent=cfg.exponent, offset=cfg.energy_offset,
-                rescale_factor=cfg.rescale_factor,
-            )
-            x0 = estimate_x0(x, weights, alpha, cfg.eps, np.vstack([x, ref_points]))
-            noise = self.rng.standard_normal(x.shape)
-            x_new = normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
-            last = step == cfg.num_steps - 2
-            eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
-            x_new = mutate_population(x_new, self.rng, cfg.mutation_rate, eta_m,
-                                      cfg.mutation_mode, cfg.gene_rate, normalise=normalise)
+            x_new = denoise(x, f, ref_points, ref_fitness, step, cfg, self.rng, normalise)
             archs_new = self.encoding.decode_batch(x_new)
             if cfg.arch_mutation_rate > 0:
                 children = mutate_decoded(
@@ -198,15 +180,5 @@ class GuidedEDNAG(PredictorRounds):
             both = np.vstack([x, x_new])
             all_archs = archs + archs_new
             all_f = np.concatenate([f, f_new])
-            ids = None
-            if cfg.elite_identity == "arch":
-                ids = [self.space.key(a) if a is not None else f"invalid:{i}"
-                       for i, a in enumerate(all_archs)]
-            ranked = all_f if cfg.selection_fitness == "raw" else sharpen(
-                all_f, cfg.sharpening, cfg.rescale_factor)
-            idx = select_population(
-                both, ranked, cfg.population_size, cfg.num_elites, cfg.num_diverse, self.rng,
-                ids=ids, min_fraction=cfg.diversity_min_fraction,
-                roulette_floor=cfg.roulette_floor,
-            )
+            idx = select(both, all_archs, all_f, cfg, self.rng, self.space.key)
             x, archs, f = both[idx], [all_archs[i] for i in idx.tolist()], all_f[idx]

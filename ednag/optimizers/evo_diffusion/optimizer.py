@@ -19,12 +19,7 @@ import numpy as np
 from ednag.optimizers.base import WORST_FITNESS, Optimizer
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, novel_mutation, tournament
 from ednag.optimizers.evo_diffusion.config import EDNAGConfig, resolve_config
-from ednag.optimizers.evo_diffusion.ddim import ddim_step
-from ednag.optimizers.evo_diffusion.estimator import estimate_x0
-from ednag.optimizers.evo_diffusion.mappings import fitness_to_weights, sharpen
-from ednag.optimizers.evo_diffusion.mutation import mutate_population
-from ednag.optimizers.evo_diffusion.schedule import step_alphas
-from ednag.optimizers.evo_diffusion.selection import select_population
+from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -131,30 +126,16 @@ class EDNAG(Optimizer):
 
     def _denoise(self, x: np.ndarray, fitness: np.ndarray) -> np.ndarray:
         """One predictor (estimator + DDIM) and corrector (mutation) step."""
-        cfg = self.config
-        alpha, alpha_prev = step_alphas(cfg.num_steps, self.step_index)
-        ref = None
+        ref_x = ref_f = None
         if self.archive:
-            ref = np.vstack([x, self._archive_points()])
-            fitness = np.concatenate([fitness, [f for f, _ in self.archive]])
-        weights = fitness_to_weights(
-            floor_failures(fitness),
-            mapping=cfg.mapping,
-            sharpening=cfg.sharpening,
-            temperature=cfg.temperature,
-            exponent=cfg.exponent,
-            offset=cfg.energy_offset,
-            rescale_factor=cfg.rescale_factor,
-        )
-        x0 = estimate_x0(x, weights, alpha, cfg.eps, ref)
-        noise = self.rng.standard_normal(x.shape)
-        x = self.encoding.normalise(ddim_step(x, x0, alpha, alpha_prev, cfg.eta, noise))
-        last = self.step_index == cfg.num_steps - 2
-        eta_m = cfg.mutation_eta_last if last and cfg.mutation_eta_last else cfg.mutation_eta
-        return mutate_population(
-            x, self.rng, cfg.mutation_rate, eta_m, cfg.mutation_mode, cfg.gene_rate,
-            normalise=self.encoding.normalise,
-        )
+            ref_x, ref_f = self._archive_points(), np.array([f for f, _ in self.archive])
+        if ref_f is not None:  # failures floored over the population and the archive together
+            both = floor_failures(np.concatenate([fitness, ref_f]))
+            fitness, ref_f = both[:len(fitness)], both[len(fitness):]
+        else:
+            fitness = floor_failures(fitness)
+        return denoise(x, fitness, ref_x, ref_f, self.step_index, self.config, self.rng,
+                       self.encoding.normalise)
 
     def _mutate_architectures(
         self, x: np.ndarray, archs: list[Choices | None]
@@ -265,28 +246,11 @@ class EDNAG(Optimizer):
             self._needs_init = True  # the old population stays for ``restart_elites``
 
     def _select(self, x_new: np.ndarray, archs_new: list[Choices | None], f_new: np.ndarray) -> None:
-        cfg = self.config
         assert self.population is not None
         x = np.vstack([self.population, x_new])
         archs = self._pop_archs + archs_new
         raw = floor_failures(np.concatenate([self._pop_fitness, f_new]))
-        ranked = sharpen(raw, cfg.sharpening, cfg.rescale_factor)
-        if cfg.selection_fitness == "raw":
-            ranked = raw
-        ids = None
-        if cfg.elite_identity == "arch":
-            ids = [self.space.key(a) if a is not None else f"invalid:{i}" for i, a in enumerate(archs)]
-        idx = select_population(
-            x,
-            ranked,
-            cfg.population_size,
-            cfg.num_elites,
-            cfg.num_diverse,
-            self.rng,
-            ids=ids,
-            min_fraction=cfg.diversity_min_fraction,
-            roulette_floor=cfg.roulette_floor,
-        )
+        idx = select(x, archs, raw, self.config, self.rng, self.space.key)
         full = np.concatenate([self._pop_fitness, f_new])
         self.population = x[idx]
         self._pop_archs = [archs[i] for i in idx.tolist()]
