@@ -58,7 +58,7 @@ PROBLEMS = {
                     [("test_acc_seed0", None, "max"), ("flops", None, "min")],
                     [("test_acc_seeds12", None, "max"), ("flops", None, "min")]),
 }
-OPTIMIZERS_DEFAULT = ("mo_ednag", "nsga2", "mo_tpe", "mo_rea", "random")
+OPTIMIZERS_DEFAULT = ("mo_ednag", "nsga2", "mo_tpe", "mo_rea", "nag", "random")
 
 
 def maximised(table, dataset, objectives) -> np.ndarray:

@@ -275,6 +275,11 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
         "ednag.optimizers.multi_objective.optuna_mo:NSGA2", multi_objective=True,
         single_objective=False,
         summary="Optuna's NSGAIISampler (ask/tell), repeats free"),
+    "nag": OptimizerEntry(
+        "ednag.optimizers.multi_objective.nag:NAG", multi_objective=True,
+        single_objective=False,
+        summary="NAG-style generator conditioned on target objectives, trained on the queries, "
+                "sampled toward the gaps of the front"),
     "mo_tpe": OptimizerEntry(
         "ednag.optimizers.multi_objective.optuna_mo:MOTPE", multi_objective=True,
         single_objective=False,

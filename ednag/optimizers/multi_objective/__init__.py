@@ -5,5 +5,6 @@ with one objective (``num_objectives=1``)."""
 from ednag.optimizers.multi_objective.base import MultiObjective, to_evaluation
 from ednag.optimizers.multi_objective.mo_ednag import MOEDNAG
 from ednag.optimizers.multi_objective.mo_rea import MORegularizedEvolution
+from ednag.optimizers.multi_objective.nag import NAG
 
-__all__ = ["MOEDNAG", "MORegularizedEvolution", "MultiObjective", "to_evaluation"]
+__all__ = ["MOEDNAG", "MORegularizedEvolution", "MultiObjective", "NAG", "to_evaluation"]
