@@ -208,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for dataset in datasets:
         _DATA[dataset] = load_dataset(args.data, dataset)
+    for name in names:  # import every optimizer now: forked workers then share this code
+        OPTIMIZERS.get(parse_variant(name)[0]).target.load()
     text_budgets = ",".join(map(str, budgets))
     jobs = [(d, n, seed, budgets[-1], text_budgets) for d in datasets for n in names
             for seed in range(seeds_for.get(n, args.seeds))]
