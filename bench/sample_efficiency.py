@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--optimizers: {err}")
     seeds_for = {}
     for item in args.seeds_for:
-        name, _, count = item.partition("=")
+        name, _, count = item.rpartition("=")
         if name not in names or not count.isdigit() or int(count) < 1:
             parser.error(f"--seeds-for {item!r}: expected NAME=N with NAME one of the variants")
         seeds_for[name] = int(count)
