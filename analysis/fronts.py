@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.budget_tables import budget_tests
 from analysis.load import ResultSet
-from analysis.stats import pairwise_tests
 from ednag.experiment.settings import VIOLATION_COLUMN, metric_column
 from ednag.pareto import FrontScale, pareto_mask
 
@@ -78,17 +78,6 @@ def hv_table(per_seed: pd.DataFrame) -> pd.DataFrame:
     g = per_seed.groupby(["budget", "optimizer"], observed=True)["value"]
     out = g.agg(seeds="count", mean="mean", se="sem").reset_index()
     return out
-
-
-def hv_tests(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Pairwise two-sided Wilcoxon signed-rank tests (paired seeds) on the normalised
-    hypervolume at every budget (Holm-adjusted per budget)."""
-    parts = []
-    for budget, group in per_seed.groupby("budget", sort=True):
-        tests = pairwise_tests(group[["optimizer", "seed", "value"]])
-        tests.insert(0, "budget", budget)
-        parts.append(tests)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def hv_curves(points: dict[tuple[str, int], np.ndarray], scale: FrontScale,
@@ -187,7 +176,7 @@ def write_front_report(results: ResultSet, out: Path, budgets: Sequence[int],
     longest = max((len(p) for p in points.values()), default=0)
     kept = [b for b in budgets if b <= longest] or [longest]
     per_seed = hv_per_seed(points, scale, kept)
-    table, tests = hv_table(per_seed), hv_tests(per_seed)
+    table, tests = hv_table(per_seed), budget_tests(per_seed)  # Wilcoxon per budget
     written = []
     for frame, name in ((per_seed, "hv_per_seed.csv"), (table, "hv_summary.csv"),
                         (tests, "hv_tests.csv")):
