@@ -23,10 +23,12 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
         [--datasets cifar10,cifar100,ImageNet16-120] [--optimizers random,bananas,...]
         [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md] [--json runs.json]
 
-Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>``, ``<name>_optimum_<budget>``
-and ``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
-``--markdown`` writes the README's table from the same numbers, with the best mean at each
-budget in bold and a sentence per budget naming the best optimizer, whatever it is.
+Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
+``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
+``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
+``--markdown`` writes the README's tables from the same numbers (test, then the incumbent's
+validation fitness), with the best mean at each budget in bold and a sentence per budget naming
+the best optimizer, whatever it is.
 """
 
 from __future__ import annotations
@@ -121,9 +123,10 @@ def sem(values: np.ndarray) -> float:
 _DATA: dict[str, Data] = {}
 
 
-def _job(job: tuple[str, str, int, int, str]) -> tuple[str, str, int, list[float], list[bool],
-                                                       float]:
-    """One (dataset, variant, seed) run in a worker: scores and hits at every budget."""
+def _job(job: tuple[str, str, int, int, str]) -> tuple[str, str, int, list[float], list[float],
+                                                       list[bool], float]:
+    """One (dataset, variant, seed) run in a worker: test scores, incumbent fitness and hits
+    at every budget."""
     dataset, spec, seed, top, budgets_text = job
     budgets = [int(b) for b in budgets_text.split(",")]
     data = _DATA[dataset]
@@ -132,32 +135,38 @@ def _job(job: tuple[str, str, int, int, str]) -> tuple[str, str, int, list[float
     if len(trace) < top:
         raise RuntimeError(f"{spec} seed {seed}: {len(trace)} queries of {top}")
     return (dataset, spec, seed, [best_test(trace, b) for b in budgets],
+            [float(np.nanmax(trace[:b, 0])) for b in budgets],
             [found_optimum(trace, b, best_fitness) for b in budgets], 1e3 * spent / len(trace))
 
 
-def markdown_table(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int]) -> str:
-    """The README table: every optimizer per dataset, mean ± SE (optimum share), bold best;
-    then who is best at each budget."""
+def markdown_table(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int],
+                   metric: str = "scores") -> str:
+    """A README table: every optimizer per dataset, mean ± SE, bold best; then who is best at
+    each budget. ``metric="scores"`` (test of the best-by-validation architecture) adds the
+    optimum share and ms per query; ``"valid"`` is the incumbent's fitness (validation)."""
+    full = metric == "scores"
     lines = ["| dataset | optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets)
-             + " | ms per query |", "|---|---|---|" + "---|" * len(budgets) + "---|"]
+             + (" | ms per query |" if full else " |"),
+             "|---|---|---|" + "---|" * len(budgets) + ("---|" if full else "")]
     verdicts = []
     for dataset, per_opt in results.items():
-        means = {b: {o: float(np.mean(r["scores"][:, j])) for o, r in per_opt.items()}
+        means = {b: {o: float(np.mean(r[metric][:, j])) for o, r in per_opt.items()}
                  for j, b in enumerate(budgets)}
         for i, (opt, r) in enumerate(per_opt.items()):
             cells = []
             for j, b in enumerate(budgets):
-                col = r["scores"][:, j]
-                text = (f"{col.mean():.2f} ± {sem(col):.2f} "
-                        f"({100 * r['hits'][:, j].mean():.0f} %)")
+                col = r[metric][:, j]
+                text = f"{col.mean():.2f} ± {sem(col):.2f}" + (
+                    f" ({100 * r['hits'][:, j].mean():.0f} %)" if full else "")
                 cells.append(f"**{text}**" if np.isclose(means[b][opt], max(means[b].values()),
                                                          atol=5e-4) else text)
-            lines.append(f"| {dataset if i == 0 else ''} | `{opt}` | {len(r['scores'])} | "
-                         + " | ".join(cells) + f" | {np.mean(r['ms']):.2f} |")
+            lines.append(f"| {dataset if i == 0 else ''} | `{opt}` | {len(r[metric])} | "
+                         + " | ".join(cells)
+                         + (f" | {np.mean(r['ms']):.2f} |" if full else " |"))
         for j, b in enumerate(budgets):
             top = max(means[b].values())
             best = [o for o, m in means[b].items() if np.isclose(m, top, atol=5e-4)]
-            ses = {o: sem(per_opt[o]["scores"][:, j]) for o in best}
+            ses = {o: sem(per_opt[o][metric][:, j]) for o in best}
             tied = [o for o, m in means[b].items() if o not in best
                     and top - m <= max(ses.values(), default=0.0)]
             verdicts.append(
@@ -218,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
               and "guided" not in j[1] and "bananas" not in j[1] and "diffusion" not in j[1])
     results: dict[str, dict[str, dict[str, Any]]] = {
         d: {n: {"scores": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
+                "valid": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
                 "hits": np.empty((seeds_for.get(n, args.seeds), len(budgets)), dtype=bool),
                 "ms": np.empty(seeds_for.get(n, args.seeds))} for n in names}
         for d in datasets}
@@ -226,9 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 1 else None
     outputs = pool.imap_unordered(_job, jobs) if pool else map(_job, jobs)
-    for done, (dataset, name, seed, scores, hits, ms) in enumerate(outputs, 1):
+    for done, (dataset, name, seed, scores, valid, hits, ms) in enumerate(outputs, 1):
         slot = results[dataset][name]
-        slot["scores"][seed], slot["hits"][seed], slot["ms"][seed] = scores, hits, ms
+        slot["scores"][seed], slot["valid"][seed] = scores, valid
+        slot["hits"][seed], slot["ms"][seed] = hits, ms
         if done % 50 == 0 or done == len(jobs):
             print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - began:.0f} s", flush=True)
     if pool:
@@ -240,19 +251,22 @@ def main(argv: list[str] | None = None) -> int:
         prefix = f"{dataset}." if len(datasets) > 1 else ""
         print(f"\nNB201 {dataset}, budgets {budgets}", flush=True)
         print(f"{'optimizer':<40} {'seeds':>5} {'budget':>6} {'mean':>7} {'± se':>6} "
-              f"{'std':>5} {'optimum':>7} {'ms/query':>9}", flush=True)
+              f"{'std':>5} {'valid':>7} {'optimum':>7} {'ms/query':>9}", flush=True)
         for name in names:
             r = results[dataset][name]
             for j, b in enumerate(budgets):
                 col = r["scores"][:, j]
                 print(f"{name:<40} {len(col):>5} {b:>6} {col.mean():>7.3f} {sem(col):>6.3f} "
-                      f"{col.std():>5.2f} {r['hits'][:, j].mean():>7.2f} "
+                      f"{col.std():>5.2f} {r['valid'][:, j].mean():>7.3f} "
+                      f"{r['hits'][:, j].mean():>7.2f} "
                       f"{r['ms'].mean():>9.2f}", flush=True)
                 summary.append(f"{prefix}{name}_mean_{b}={col.mean():.3f}")
+                summary.append(f"{prefix}{name}_valid_{b}={r['valid'][:, j].mean():.3f}")
                 summary.append(f"{prefix}{name}_optimum_{b}={r['hits'][:, j].mean():.2f}")
             summary.append(f"{prefix}{name}_ms_per_query={r['ms'].mean():.2f}")
     if args.markdown:
-        args.markdown.write_text(markdown_table(results, budgets))
+        args.markdown.write_text(markdown_table(results, budgets) + "\n<!-- valid -->\n\n"
+                                 + markdown_table(results, budgets, "valid"))
     if args.json:
         args.json.write_text(json.dumps({d: {n: {k: v.tolist() for k, v in r.items()}
                                              for n, r in per.items()}
