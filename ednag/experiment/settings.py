@@ -115,3 +115,14 @@ def objective_vector(settings: RunSettings, values: list[float]) -> tuple[list[f
             return objs, float("inf")
         violation += max(0.0, v - bound) if op == "<=" else max(0.0, bound - v)
     return objs, violation
+
+
+def objective_columns(settings: RunSettings, values: list[float]) -> dict[str, float]:
+    """The extra row columns of one evaluation of a multi-objective run: ``metric.<name>`` per
+    objective / constraint metric (as measured) and ``metric.violation``, from the values in
+    ``settings.metrics()`` order."""
+    base = 3 if settings.time is not None else 2
+    out = {metric_column(m, f): float(values[base + i])
+           for i, (m, f) in enumerate(settings.extra_metrics())}
+    out[VIOLATION_COLUMN] = objective_vector(settings, values)[1]
+    return out

@@ -34,6 +34,7 @@ from ednag.experiment.settings import (
     VIOLATION_COLUMN,
     RunSettings,
     metric_column,
+    objective_columns,
     objective_vector,
 )
 from ednag.spaces.base import SearchSpace
@@ -120,8 +121,7 @@ class Simulation:
         self.eval_index += 1
         out = out + (values[2],) if self._has_time else out
         if self.settings.objectives:
-            base = 3 if self._has_time else 2
-            out += tuple(values[base:]) + (objective_vector(self.settings, values)[1],)
+            out += tuple(objective_columns(self.settings, values).values())
         return out
 
     def _repeat_rows(self) -> list[tuple[Any, ...]]:
