@@ -1,4 +1,5 @@
-"""The ``lookup`` trainable: a trial that reads its architecture's metrics from the table."""
+"""The ``lookup`` trainable: a trial that reads its architecture's metrics from the table (and,
+in a multi-objective run, reports its objectives, violation and metric columns)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from ray import tune
 
 from ednag.experiment.settings import RunSettings
+from trainables.objectives import objective_result
 from trainables.table_actor import get_table_actor, query_actor
 
 
@@ -25,5 +27,8 @@ def lookup_trainable(config: dict[str, Any], run: dict[str, Any]) -> None:
         cost = train_time if train_time is not None and math.isfinite(train_time) else (
             settings.sim_time_per_eval)
         time.sleep(sleep_scale * cost)
-    tune.report({"fitness": float(values[0]), "reported": float(values[1]),
-                 "train_time_s": train_time, "arch_key": key})
+    result = {"fitness": float(values[0]), "reported": float(values[1]),
+              "train_time_s": train_time, "arch_key": key}
+    if settings.objectives:  # the vector the searcher is told and the row's metric columns
+        result.update(objective_result(settings, [float(v) for v in values]))
+    tune.report(result)

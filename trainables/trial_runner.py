@@ -6,6 +6,12 @@ Per (optimizer, seed) one ``Tuner`` runs the run's trainable (a registered one, 
 :class:`TrialRowsCallback` turns every trial result (and error) into a row, adds the searcher's
 free repeats (``drain_repeats()``), and writes Parquet parts as rows arrive.
 
+A multi-objective run's searcher is told an :class:`~ednag.pareto.Evaluation`: the ``lookup``
+trainable reports the objectives, the violation and the rows' ``metric.<name>`` columns
+(:mod:`trainables.objectives`); for a user's function the callback computes them from its
+reported metrics and writes them into Tune's result, which is what the searcher is told when
+the trial completes (a missing or NaN objective: a failed evaluation, an ``error`` row).
+
 ``--resume`` uses ``Tuner.restore``. Tune saves the searcher's and this callback's state in one
 experiment checkpoint; on restore the callback deletes the parts written after that checkpoint,
 whose trials Tune and the restored searcher then redo.
@@ -25,7 +31,15 @@ from ray import tune
 
 from ednag.experiment.settings import TIME_COLUMN, RunSettings
 from ednag.registry import Ref
+from searchers.base import OBJECTIVES_KEY, VIOLATION_KEY
 from searchers.factory import build_searcher
+from trainables.objectives import (
+    failed_result,
+    measured,
+    objective_result,
+    reported_values,
+    row_columns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +68,9 @@ class TrialRowsCallback(tune.Callback):
         #: trial id -> its latest result (and per-epoch fitness) until it completes
         self._latest: dict[str, dict[str, Any]] = {}
         self._metrics = result_metrics(settings)
+        #: a multi-objective run's row columns, and their values per arch_key (free repeats)
+        self._column_names = row_columns(settings) if settings.objectives else ()
+        self._columns: dict[str, dict[str, float]] = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -95,12 +112,16 @@ class TrialRowsCallback(tune.Callback):
         reported = _float(result.get("reported"))
         train_time = result.get("train_time_s")
         self._seen[key] = (reported, train_time)
-        if status == "ok" and math.isfinite(fitness) and (self._best is None or
-                                                          fitness > self._best):
+        ok = math.isfinite(fitness)
+        columns: dict[str, float] = {}
+        if self.settings.objectives:
+            found = result if OBJECTIVES_KEY in result else failed_result(self.settings)
+            ok = ok and measured(found)
+            columns = self._columns[key] = {k: found.get(k) for k in self._column_names}
+        if status == "ok" and ok and (self._best is None or fitness > self._best):
             self._best = fitness
         self._row(arch, key, fitness, reported, train_time, False, generation,
-                  status if math.isfinite(fitness) else "error",
-                  extra=result.get("_epochs"))
+                  status if ok else "error", extra={**columns, **(result.get("_epochs") or {})})
         self.progress.update(self.settings.optimizer, self.settings.seed, len(self._seen),
                              self._best)
 
@@ -108,11 +129,12 @@ class TrialRowsCallback(tune.Callback):
         drain = getattr(self.searcher, "drain_repeats", None)
         if drain is None:
             return
-        for arch, fitness in drain():
+        sign = self._metrics[2]  # the searcher gives the metric's own units: maximise them
+        for arch, value in drain():
             key = self.space.key(self.space.from_native(arch))
             reported, train_time = self._seen.get(key, (math.nan, None))
-            self._row(arch, key, float(fitness), reported, train_time, True,
-                      self._last_generation, "ok")
+            self._row(arch, key, sign * float(value), reported, train_time, True,
+                      self._last_generation, "ok", extra=self._columns.get(key))
 
     def flush(self) -> None:
         """Write buffered rows as one part."""
@@ -137,6 +159,13 @@ class TrialRowsCallback(tune.Callback):
             epochs["metric.epochs"] = float(result[epoch_key])
         keep = {"fitness": fitness, "reported": result.get(reported_key),
                 **{k: result.get(k) for k in ("train_time_s", "arch_key")}}
+        if self.settings.objectives:
+            if self.settings.extra.get("user_trainable"):
+                # in place: Tune tells the searcher the trial's last result as changed here
+                result.update(objective_result(self.settings,
+                                               reported_values(self.settings, result)))
+            keep.update((k, result.get(k))
+                        for k in (OBJECTIVES_KEY, VIOLATION_KEY, *self._column_names))
         self._latest[trial.trial_id] = {**keep, "_epochs": epochs}
 
     def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ARG002
@@ -167,6 +196,7 @@ class TrialRowsCallback(tune.Callback):
         self.flush()
         return {
             "eval_index": self._eval_index, "seen": dict(self._seen), "best": self._best,
+            "columns": dict(self._columns),
             "parts": list(self._parts), "last_generation": self._last_generation,
             "latest": dict(self._latest),
             "wall": self._wall_offset + time.monotonic() - self._start,
@@ -176,6 +206,7 @@ class TrialRowsCallback(tune.Callback):
         """Back to the checkpoint: drop the parts written after it (Tune redoes those trials)."""
         self._eval_index = state["eval_index"]
         self._seen = dict(state["seen"])
+        self._columns = dict(state.get("columns", {}))
         self._best = state["best"]
         self._parts = list(state["parts"])
         self._last_generation = state["last_generation"]

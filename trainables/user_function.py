@@ -4,7 +4,8 @@
 The searcher hands out configurations of the config's param space as native strings;
 :func:`user_trainable` turns each into the nested configuration the user's function expects
 (constants included) and calls it. The function reports with ``tune.report`` as usual; the
-harness reads the config's ``fitness`` (and ``reported``) metric from those reports.
+harness reads the config's ``fitness`` (and ``reported``) metric from those reports, and with
+``objectives`` each objective and constraint metric (:mod:`trainables.trial_runner`).
 
 The user's module is imported in the driver (from the config's folder, then the current one),
 and shipped to Ray workers by value when it is not an installed package, so a script next to
