@@ -23,19 +23,24 @@ A config (all keys but ``benchmark`` and ``optimizers`` optional)::
     param_space: {lr: {loguniform: [1.0e-4, 1.0e-1]}, width: {choice: [32, 64]}}
                                     # with your own trainable, instead of benchmark: what to
                                     # search (Tune's domains by name: ednag.spaces.param_spec)
-    fitness_mode: max               # with param_space: max or min (fitness names your metric)
+    fitness_mode: max               # with param_space: max or min (fitness names your metric;
+                                    # default: the mode of the objective it names, else max)
     workers: 1                      # simulated workers (tabular) / concurrent trials (trial)
     sim_time_per_eval: 1.0          # simulated seconds per evaluation without a time metric
     sleep_scale: 0.0                # trial mode: sleep this fraction of the training time
     max_failures: 2                 # retries of a run / trial whose worker died or raised
     ray: {address: null, num_cpus: null}
-    objectives: {valid_acc@200: max, latency_ms_pixel3: min}   # multi-objective (tabular)
+    objectives: {valid_acc@200: max, latency_ms_pixel3: min}   # multi-objective
     constraints: {latency_ms_pixel3: "<= 10"}                  # "<= x" or ">= x"
 
 With ``objectives``, ``fitness`` (the row column the optimizer's first objective fills) is the
 first objective's metric; ``reported`` stays the table's default when the first objective is the
 table's default fitness (validation accuracy -> test accuracy), else the first objective itself.
-Several objectives need optimizers registered as multi-objective (``ednag list``).
+Several objectives need optimizers registered as multi-objective (``ednag list``). Objectives
+work in both modes: with a table (tabular mode, or trial mode with the ``lookup`` trainable) they
+name table metrics, checked against the table before Ray starts; with your own trainable
+(``param_space``) they name metrics your function reports, without a fidelity, and ``fitness``
+defaults to the first objective (``fitness_mode`` to its mode).
 """
 
 from __future__ import annotations
@@ -224,23 +229,13 @@ def validate(
     if not needs_table and max_queries is None:
         raise ConfigError(f"budget.queries is required with trainable {trainable!r} (no table "
                           "says how many architectures there are)")
-    objectives = parse_objectives(raw.get("objectives"))
-    constraints = parse_constraints(raw.get("constraints"))
-    optimizers = _optimizers(raw.get("optimizers"), multi=len(objectives) > 1)
-    if (objectives or constraints) and mode != "tabular":
-        raise ConfigError("objectives and constraints need mode: tabular (trial mode is "
-                          "single-objective)")
-    if constraints and not objectives:
-        raise ConfigError("constraints need objectives: name them, e.g. objectives: "
-                          "{valid_acc@200: max, latency_ms_pixel3: min}")
-    if len(objectives) > 1:
-        multi = multi_objective_optimizers()
-        single = [n for n in optimizers if n not in multi]
-        if single:
-            raise ConfigError(
-                f"optimizers: {', '.join(single)} optimize a single objective, but objectives "
-                f"names {len(objectives)}; multi-objective optimizers: {', '.join(multi)}"
-            )
+    objectives, constraints, optimizers = _objectives_and_optimizers(raw)
+    if (objectives or constraints) and mode == "trial" and trainable != "lookup":
+        raise ConfigError(
+            f"objectives and constraints in trial mode need trainable: lookup (the table's "
+            f"metrics) or your own function (module:function with param_space); {trainable!r} "
+            "reports only fitness and reported"
+        )
     return ExperimentConfig(
         name=name,
         benchmark=benchmark,
@@ -271,6 +266,51 @@ def validate(
     )
 
 
+def _objectives_and_optimizers(
+    raw: Mapping[str, Any],
+) -> tuple[tuple[Objective, ...], tuple[Constraint, ...], dict[str, dict[str, Any]]]:
+    """The objectives, the constraints and the optimizers (multi-objective ones for several
+    objectives), checked against each other."""
+    objectives = parse_objectives(raw.get("objectives"))
+    constraints = parse_constraints(raw.get("constraints"))
+    optimizers = _optimizers(raw.get("optimizers"), multi=len(objectives) > 1)
+    if constraints and not objectives:
+        raise ConfigError("constraints need objectives: name them, e.g. objectives: "
+                          "{valid_acc@200: max, latency_ms_pixel3: min}")
+    if len(objectives) > 1:
+        multi = multi_objective_optimizers()
+        single = [n for n in optimizers if n not in multi]
+        if single:
+            raise ConfigError(
+                f"optimizers: {', '.join(single)} optimize a single objective, but objectives "
+                f"names {len(objectives)}; multi-objective optimizers: {', '.join(multi)}"
+            )
+    return objectives, constraints, optimizers
+
+
+def _user_fitness(raw: Mapping[str, Any], objectives: Sequence[Objective],
+                  constraints: Sequence[Constraint]) -> tuple[MetricRef, str]:
+    """A user trainable's (fitness, fitness_mode): ``fitness`` defaults to the first objective
+    and ``fitness_mode`` to the mode of the objective it names (else max)."""
+    for role, items in (("objectives", objectives), ("constraints", constraints)):
+        for metric, fidelity, *_ in items:
+            if fidelity is not None:
+                raise ConfigError(f"{role}.{metric}@{fidelity}: your trainable's metrics have "
+                                  f"no fidelity; name the metric as it reports it ({metric})")
+    fitness = parse_metric(raw.get("fitness"), "fitness")
+    if fitness is None and objectives:
+        fitness = (objectives[0][0], None)
+    if fitness is None:
+        raise ConfigError("fitness is required with param_space: the metric your trainable "
+                          "reports (e.g. fitness: valid_acc, fitness_mode: max), or objectives")
+    implied = next((mode for metric, _, mode in objectives if metric == fitness[0]), None)
+    mode = _choice(raw, "fitness_mode", FITNESS_MODES, default=implied or "max")
+    if implied is not None and mode != implied:
+        raise ConfigError(f"fitness_mode: {mode!r} contradicts objectives.{fitness[0]}: "
+                          f"{implied!r}; leave fitness_mode out")
+    return (fitness[0], None), mode
+
+
 def _name(raw: Mapping[str, Any]) -> str:
     name = raw.get("name") or "experiment"
     if not isinstance(name, str) or "/" in name:
@@ -298,10 +338,8 @@ def _validate_param_space(raw: Mapping[str, Any], base_dirs: Sequence[Path]) -> 
         space_from_spec(raw["param_space"])
     except ParamSpecError as err:
         raise ConfigError(str(err)) from None
-    fitness = parse_metric(raw.get("fitness"), "fitness")
-    if fitness is None:
-        raise ConfigError("fitness is required with param_space: the metric your trainable "
-                          "reports (e.g. fitness: valid_acc, fitness_mode: max)")
+    objectives, constraints, optimizers = _objectives_and_optimizers(raw)
+    fitness, fitness_mode = _user_fitness(raw, objectives, constraints)
     dataset = raw.get("dataset", "custom")
     if not isinstance(dataset, str) or not dataset:
         raise ConfigError(f"dataset must be a label (a string), got {dataset!r}")
@@ -311,10 +349,10 @@ def _validate_param_space(raw: Mapping[str, Any], base_dirs: Sequence[Path]) -> 
                           "configurations each optimizer may train)")
     return ExperimentConfig(
         name=_name(raw), benchmark=PARAM_SPACE_BENCHMARK, table=None, dataset=dataset,
-        fitness=(fitness[0], None),
+        fitness=fitness,
         reported=(None if raw.get("reported") is None
                   else (parse_metric(raw["reported"], "reported")[0], None)),
-        optimizers=_optimizers(raw.get("optimizers")), seeds=_seeds(raw.get("seeds", 1)),
+        optimizers=optimizers, seeds=_seeds(raw.get("seeds", 1)),
         max_queries=max_queries, sim_seconds=None, mode=mode, trainable=str(trainable),
         workers=_positive_int(raw.get("workers", 1), "workers"),
         sim_time_per_eval=DEFAULT_SIM_TIME_PER_EVAL,
@@ -325,8 +363,9 @@ def _validate_param_space(raw: Mapping[str, Any], base_dirs: Sequence[Path]) -> 
         scheduler=_user_scheduler(raw.get("scheduler")),
         resources=_user_resources(raw.get("resources")),
         param_space=copy.deepcopy(dict(raw["param_space"])),
-        fitness_mode=_choice(raw, "fitness_mode", FITNESS_MODES, default="max"),
+        fitness_mode=fitness_mode,
         search_path=tuple(str(Path(b).resolve()) for b in base_dirs),
+        objectives=objectives, constraints=constraints,
     )
 
 
