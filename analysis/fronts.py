@@ -2,7 +2,10 @@
 it at the budgets, and Pareto front plots with the table's true front.
 
 A run is multi-objective when its config metadata holds ``front`` (written by the plan: the
-reported objectives, the true front and its :class:`~ednag.pareto.FrontScale`). Each run's
+reported objectives, the true front and its :class:`~ednag.pareto.FrontScale`). A run on your
+own trainable has no table and so no true front (``empirical`` in the metadata): its
+hypervolume is normalised by the front of every feasible evaluation of every run compared
+(:func:`empirical_front`), and the report says so. Each run's
 front is scored on the reported objectives of its feasible distinct queries (``metric.violation``
 0): search on validation, report test. Single-objective results have no ``front`` and are
 reported exactly as before.
@@ -41,6 +44,26 @@ def objective_label(objective: Sequence[Any]) -> str:
     return f"{metric}{'' if fidelity is None else '@' + str(fidelity)} ({mode})"
 
 
+def front_name(meta: dict[str, Any]) -> str:
+    """What the hypervolume is divided by: the table's true front or the best found one."""
+    return "best front found by any run" if meta.get("empirical") else "true front"
+
+
+def empirical_front(points: dict[tuple[str, int], np.ndarray]) -> dict[str, Any] | None:
+    """Without a table: the front of every feasible point of every run and its scale, in the
+    form :func:`ednag.experiment.plan.true_front` writes (``None`` when nothing is feasible)."""
+    pts = np.vstack([p for p in points.values() if len(p)] or [np.empty((0, 0))])
+    pts = pts[np.all(np.isfinite(pts), axis=1)] if pts.size else pts
+    if not len(pts):
+        return None
+    scale = FrontScale.from_points(pts)
+    front = pts[pareto_mask(pts)]
+    front = front[np.argsort(front[:, 0])]
+    return {"ideal": list(scale.ideal), "nadir": list(scale.nadir), "margin": scale.margin,
+            "true_hv": scale.true_hv, "reference_point": list(scale.reference_point),
+            "points": front.tolist()}
+
+
 def run_points(results: ResultSet, meta: dict[str, Any]) -> dict[tuple[str, int], np.ndarray]:
     """Per (optimizer, seed): the reported objectives (maximised) of its distinct queries in
     query order, NaN rows for infeasible or failed ones."""
@@ -49,7 +72,7 @@ def run_points(results: ResultSet, meta: dict[str, Any]) -> dict[tuple[str, int]
     reported = tuple(meta.get("reported") or ())
     cols = []
     for metric, fidelity, mode in meta["objectives"]:
-        name = ("reported" if (metric, fidelity) == tuple(reported)
+        name = ("reported" if (metric, fidelity) == tuple(reported) and not meta.get("empirical")
                 else metric_column(metric, fidelity))
         cols.append((name, 1.0 if mode == "max" else -1.0))
     out = {}
@@ -117,7 +140,7 @@ def hv_figure(curves: pd.DataFrame, meta: dict[str, Any], title: str,
                         color=c, alpha=0.15)
     ref = ", ".join(f"{v:.4g}" for v in signed_reference(meta))
     ax.set_xlabel("queries (distinct architectures)")
-    ax.set_ylabel("hypervolume / true front's")
+    ax.set_ylabel(f"hypervolume / {front_name(meta)}'s")
     ax.set_title(f"{title}\nreference point ({ref}); mean ± SE over seeds", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -140,7 +163,7 @@ def front_figure(points: dict[tuple[str, int], np.ndarray], meta: dict[str, Any]
     objs = meta["objectives"]
     sign = np.array([1.0 if o[2] == "max" else -1.0 for o in objs[:2]])
     true = np.asarray(meta["points"], dtype=np.float64)[:, :2] * sign
-    ax.step(true[:, 1], true[:, 0], where="post", color="black", lw=1.5, label="true front")
+    ax.step(true[:, 1], true[:, 0], where="post", color="black", lw=1.5, label=front_name(meta))
     seeds = sorted({s for _, s in points})
     pick = seeds[0] if seed is None and seeds else seed
     for (opt, s), pts in points.items():
@@ -171,8 +194,13 @@ def write_front_report(results: ResultSet, out: Path, budgets: Sequence[int],
     meta = front_meta(results)
     if meta is None:
         return None
-    scale = scale_of(meta)
     points = run_points(results, meta)
+    if meta.get("empirical"):
+        found = empirical_front(points)
+        if found is None:  # no feasible evaluation in any run: nothing to normalise by
+            return None
+        meta = meta | found
+    scale = scale_of(meta)
     longest = max((len(p) for p in points.values()), default=0)
     kept = [b for b in budgets if b <= longest] or [longest]
     per_seed = hv_per_seed(points, scale, kept)
@@ -187,7 +215,7 @@ def write_front_report(results: ResultSet, out: Path, budgets: Sequence[int],
         ("Normalised hypervolume against queries",
          figures.save(hv_figure(curves, meta, f"{title}: hypervolume", colour_of),
                       out / "hypervolume")),
-        ("Pareto fronts found, with the true front",
+        (f"Pareto fronts found, with the {front_name(meta)}",
          figures.save(front_figure(points, meta, f"{title}: fronts", colour_of),
                       out / "fronts")),
     ]
@@ -195,8 +223,8 @@ def write_front_report(results: ResultSet, out: Path, budgets: Sequence[int],
     section = "\n".join([
         "<h2>Multi-objective: normalised hypervolume</h2>",
         "<p>Objectives (reported): " + ", ".join(objective_label(o) for o in meta["objectives"])
-        + f". Hypervolume of the feasible distinct queries divided by the true front's "
-          f"({scale.true_hv:.4g} after scaling each objective to [0, 1] over the true front); "
+        + f". Hypervolume of the feasible distinct queries divided by the {front_name(meta)}'s "
+          f"({scale.true_hv:.4g} after scaling each objective to [0, 1] over that front); "
           f"reference point ({ref}).</p>",
         _table(table),
         "<h3>Wilcoxon tests on the normalised hypervolume</h3>",

@@ -225,6 +225,15 @@ def test_trial_mode_on_a_table_tells_evaluations_and_writes_the_columns(
 
 @pytest.mark.ray
 def test_a_users_function_with_two_objectives(ray_session, tmp_path, monkeypatch):  # noqa: ARG001
+    from analysis.fronts import (
+        empirical_front,
+        front_meta,
+        hv_per_seed,
+        run_points,
+        scale_of,
+        write_front_report,
+    )
+    from analysis.load import load_results
     from trainables.run import run_experiment
 
     built = _spy_searchers(monkeypatch)
@@ -261,3 +270,18 @@ def test_a_users_function_with_two_objectives(ray_session, tmp_path, monkeypatch
                               equal_nan=True)
         if first["status"] == "ok":
             assert row["fitness"] == first["fitness"]  # maximised, as the first row's
+    # no table, no true front: the report normalises by the best front of every run
+    results = load_results(out)
+    meta = front_meta(results)
+    assert meta is not None and meta["empirical"]
+    points = run_points(results, meta)
+    feasible = [((x - 1) ** 2 + 0.5 * y, 4.0 * x + y) for x in range(4) for y in range(2)
+                if (x, y) not in FAILING and 4.0 * x + y <= 10]
+    found = empirical_front(points)
+    assert sorted(map(tuple, found["points"])) == sorted(
+        (-loss, lat) for loss, lat in feasible
+        if not any(-l2 >= -loss and t2 >= lat and (l2, t2) != (loss, lat) for l2, t2 in feasible))
+    hv = hv_per_seed(points, scale_of(meta | found), [8])
+    assert hv["value"].tolist() == [pytest.approx(1.0)]  # the only run found the whole front
+    report = write_front_report(results, tmp_path, [8], {}, "mo-user")
+    assert report is not None and "best front found by any run" in report[2]

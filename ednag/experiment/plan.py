@@ -221,6 +221,9 @@ def _plan_without_table(config: ExperimentConfig, out_dir: Path, chunk_rows: int
     metadata = config_summary(config)
     metadata.update(fitness=list(fitness), reported=list(reported), time=None,
                     table_source=None, optimum=None, optimum_fitness=None)
+    if config.objectives:  # no table, no true front: the analysis uses the best one found
+        metadata["front"] = {"objectives": [[m, f, mode] for m, f, mode in config.objectives],
+                             "empirical": True}
     run_id = run_id_of(out_dir)
     settings = _run_settings(config, "", config.max_queries, fitness, reported, None, run_id,
                              chunk_rows, checkpoint_seconds=10.0)
