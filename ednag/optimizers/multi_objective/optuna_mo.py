@@ -167,7 +167,9 @@ class NSGA2(_OptunaMultiObjective):
         )
 
     def _sampler(self, optuna: Any, seed: int, **params: Any) -> Any:
-        return optuna.samplers.NSGAIISampler(seed=seed, **params)
+        from ednag.optimizers.multi_objective.optuna_samplers import PicklableNSGAIISampler
+
+        return PicklableNSGAIISampler(seed=seed, **params)
 
 
 class MOTPE(_OptunaMultiObjective):
