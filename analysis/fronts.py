@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis.budget_tables import budget_tests
 from analysis.load import ResultSet
+from ednag.experiment.plan import front_record
 from ednag.experiment.settings import VIOLATION_COLUMN, metric_column
 from ednag.pareto import FrontScale, pareto_mask
 
@@ -52,16 +53,10 @@ def front_name(meta: dict[str, Any]) -> str:
 def empirical_front(points: dict[tuple[str, int], np.ndarray]) -> dict[str, Any] | None:
     """Without a table: the front of every feasible point of every run and its scale, in the
     form :func:`ednag.experiment.plan.true_front` writes (``None`` when nothing is feasible)."""
-    pts = np.vstack([p for p in points.values() if len(p)] or [np.empty((0, 0))])
-    pts = pts[np.all(np.isfinite(pts), axis=1)] if pts.size else pts
-    if not len(pts):
+    finite = [p[np.all(np.isfinite(p), axis=1)] for p in points.values() if len(p)]
+    if not sum(len(p) for p in finite):
         return None
-    scale = FrontScale.from_points(pts)
-    front = pts[pareto_mask(pts)]
-    front = front[np.argsort(front[:, 0])]
-    return {"ideal": list(scale.ideal), "nadir": list(scale.nadir), "margin": scale.margin,
-            "true_hv": scale.true_hv, "reference_point": list(scale.reference_point),
-            "points": front.tolist()}
+    return front_record(np.vstack(finite))
 
 
 def run_points(results: ResultSet, meta: dict[str, Any]) -> dict[tuple[str, int], np.ndarray]:

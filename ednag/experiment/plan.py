@@ -197,12 +197,17 @@ def true_front(table: Table, config: ExperimentConfig, fitness: tuple[str, Any],
     for metric, fidelity, op, bound in config.constraints:
         col = table.column(config.dataset, metric, fidelity)
         ok &= (col <= bound) if op == "<=" else (col >= bound)
-    pts = pts[ok]
+    return {"objectives": [list(o) for o in objectives], **front_record(pts[ok])}
+
+
+def front_record(pts: np.ndarray) -> dict[str, Any]:
+    """The Pareto front of ``pts`` (maximised units; rows with a NaN left out) and its
+    :class:`~ednag.pareto.FrontScale`, as the metadata stores them for the analysis."""
     scale = FrontScale.from_points(pts)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
     front = pts[pareto_mask(pts)]
     front = front[np.argsort(front[:, 0])]
     return {
-        "objectives": [list(o) for o in objectives],
         "ideal": list(scale.ideal), "nadir": list(scale.nadir), "margin": scale.margin,
         "true_hv": scale.true_hv, "reference_point": list(scale.reference_point),
         "points": front.tolist(),  # maximised units
