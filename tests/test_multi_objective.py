@@ -180,3 +180,27 @@ def test_ednag_run_and_report_multi_objective(tmp_path, nb201_dir):
     assert (out / "report" / "hv_tests.csv").is_file()
     html = (out / "report" / "report.html").read_text()
     assert "normalised hypervolume" in html and "reference point" in html
+
+
+@pytest.mark.parametrize("include_pruned", [False, True])
+def test_the_fixed_search_space_is_optunas_intersection(include_pruned):
+    """Our samplers' shortcut answers what Optuna's intersection search space would, trial by
+    trial, through failed, pruned and finished trials."""
+    import optuna
+    from optuna.search_space import IntersectionSearchSpace
+    from optuna.trial import TrialState
+
+    from ednag.optimizers.multi_objective.optuna_samplers import FixedSearchSpace
+
+    dists = {f"d{i}": optuna.distributions.CategoricalDistribution([0, 1, 2]) for i in range(12)}
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    ours, optunas = FixedSearchSpace(dists, include_pruned), IntersectionSearchSpace(include_pruned)
+    for state in [TrialState.FAIL, TrialState.PRUNED, None, TrialState.FAIL, None]:
+        trial = study.ask(dists)
+        assert ours.calculate(study) == optunas.calculate(study)
+        if state is None:
+            study.tell(trial, [1.0, 2.0])
+        else:
+            study.tell(trial, state=state)
+        assert ours.calculate(study) == optunas.calculate(study)
+        assert list(ours.calculate(study)) == list(optunas.calculate(study))  # same order

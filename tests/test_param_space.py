@@ -9,6 +9,8 @@ import pytest
 from ray import tune
 from ray.tune.search import ConcurrencyLimiter
 
+from ednag.optimizers.bananas import MIN_BATCH_GAP
+from ednag.predictors.encodings import onehot_encode
 from ednag.registry import OPTIMIZERS
 from ednag.spaces import MixedEncoding, MixedSpace, make_encoding
 from searchers import EDNAGSearch, ParamSpaceSearch
@@ -128,6 +130,21 @@ def test_every_ask_tell_optimizer_searches_a_param_space(name):
     again = drive(ParamSpaceSearch(SPACE, metric="score", mode="max", optimizer=name, seed=1,
                                    max_queries=25), 100)
     assert again == configs  # seeded
+
+
+@pytest.mark.parametrize("name", ["bananas", "ednag_guided", "diffusionnag"])
+def test_a_predictor_round_spreads_its_batch_over_the_ranges(name):
+    """A round's batch never spends two queries on near-identical levels of a continuous range
+    (it once sent ten learning rates within 3 % of one another)."""
+    search = ParamSpaceSearch(SPACE, metric="score", mode="max", optimizer=name, seed=0,
+                              max_queries=30)
+    drive(search, 30)
+    opt = search.optimizer
+    archs = [a for a, _ in opt.history]
+    for start in (10, 20):  # the two rounds after the ten random queries
+        codes = onehot_encode(opt.space, archs[start:start + 10])
+        gaps = np.abs(codes[:, None, :] - codes[None, :, :]).max(axis=2)
+        assert gaps[~np.eye(10, dtype=bool)].min() >= MIN_BATCH_GAP, (name, start)
 
 
 def test_points_to_evaluate_come_first_and_known_rewards_are_not_rerun():

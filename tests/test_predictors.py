@@ -129,3 +129,14 @@ def test_nb201_path_encoding_by_hand():
     assert X[2].sum() == 3  # the direct edge 3<-0 is "none"
     path = make_encoder(make_space("nb201"), "path")
     assert np.array_equal(path([(conv3,) * 6]), X[:1])
+
+
+def test_a_param_space_is_encoded_compactly_one_coordinate_per_ordinal():
+    from ednag.spaces import MixedSpace, Param
+
+    space = MixedSpace([Param("lr", "ordinal", tuple(np.linspace(0.0, 1.0, 1025))),
+                        Param("act", "categorical", ("relu", "gelu", "tanh")),
+                        Param("depth", "ordinal", (1, 2, 3, 4, 5))])
+    X = make_encoder(space)([(0, 2, 4), (512, 0, 1), (1024, 1, 0)])
+    assert X.shape == (3, 5)  # 1 + 3 + 1 inputs, not 1025 + 3 + 5
+    assert np.allclose(X, [[0.0, 0, 0, 1, 1.0], [0.5, 1, 0, 0, 0.25], [1.0, 0, 1, 0, 0.0]])

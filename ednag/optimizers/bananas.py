@@ -23,6 +23,7 @@ from ednag.predictors import (
     usable,
 )
 from ednag.predictors.base import FAILED_BELOW
+from ednag.predictors.encodings import onehot_encode
 from ednag.spaces.base import Choices, SearchSpace
 
 #: acquisition functions: independent Thompson sampling, upper confidence bound, ensemble mean
@@ -49,9 +50,45 @@ def acquire(
     raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; got {kind!r}")
 
 
+#: two architectures asked in one round differ in a categorical choice or by at least this
+#: fraction of an ordinal parameter's range, while enough candidates allow it
+MIN_BATCH_GAP = 0.05
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` highest scores, best first (ties: the earlier index)."""
     return np.argsort(-np.asarray(scores), kind="stable")[:k]
+
+
+def spread_top_k(space: SearchSpace, pool: list[Choices], scores: np.ndarray, k: int,
+                 min_gap: float = MIN_BATCH_GAP) -> list[Choices]:
+    """The ``k`` best of ``pool`` by ``scores``, skipping any candidate closer than
+    ``min_gap`` (largest coordinate difference of :func:`onehot_encode`) to one already taken;
+    the skipped fill the batch, best first, if too few remain.
+
+    On a space of choices alone two distinct architectures are always 1 apart, so this is
+    :func:`top_k`. On a Ray Tune ``param_space`` a continuous range is a grid of ~1,000 levels,
+    and without the gap a round spends its whole batch on neighbouring levels of one point.
+
+    >>> from ednag.spaces import MixedSpace, Param
+    >>> space = MixedSpace([Param("lr", "ordinal", tuple(range(101)))])
+    >>> spread_top_k(space, [(50,), (51,), (90,)], np.array([3.0, 2.0, 1.0]), 2)
+    [(50,), (90,)]
+    """
+    taken: list[int] = []
+    codes: list[np.ndarray] = []
+    skipped: list[int] = []
+    for i in top_k(scores, len(pool)).tolist():
+        if len(taken) == k:
+            break
+        code = onehot_encode(space, [pool[i]])[0]
+        if all(np.max(np.abs(code - c)) >= min_gap for c in codes):
+            taken.append(i)
+            codes.append(code)
+        else:
+            skipped.append(i)
+    taken += skipped[: k - len(taken)]
+    return [pool[i] for i in taken]
 
 
 class Bananas(PredictorRounds):
@@ -146,7 +183,7 @@ class Bananas(PredictorRounds):
         self.refits += 1
         mean, std = model.predict(self.encoder(pool))
         scores = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
-        return [pool[i] for i in top_k(scores, k).tolist()]
+        return spread_top_k(self.space, pool, scores, k)
 
     def _candidates(self) -> list[Choices]:
         """Distinct candidates, none evaluated or pending (order is deterministic)."""

@@ -16,20 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
 from ednag.optimizers.unseen import random_unseen
 from ednag.predictors import MLPEnsemble, make_encoder, transform_targets, usable
-from ednag.spaces.base import Choices, MatrixEncoding, SearchSpace
+from ednag.spaces import make_encoding
+from ednag.spaces.base import Choices, SearchSpace
 
 
 class DiffusionNAG(PredictorRounds):
     """Predictor-guided diffusion: ``num_init`` random queries, then rounds of
     refit -> guided sampling -> de-duplication -> re-ranking -> ``batch_size`` queries.
 
-    The diffusion runs on the space's one-hot matrix, flattened and mapped onto ``{-1, 1}``,
-    the predictor reads the same one-hot code, so its input gradient is the guide. Each round
+    The diffusion runs on the space's one-hot matrix, flattened and mapped onto ``{-1, 1}``
+    (on a Ray Tune ``param_space``: one-hot blocks and one coordinate per ordinal parameter),
+    the predictor reads the same code on [0, 1], so its input gradient is the guide. Each round
     draws ``num_samples`` architectures by ``sample_steps`` reverse steps (``eta`` 1: ancestral
     noise) with guidance ``guidance_scale`` along the gradient of ``mean + guidance_kappa *
     std`` of the ensemble; the distinct unseen ones (topped up with random unseen ones when
@@ -95,7 +97,9 @@ class DiffusionNAG(PredictorRounds):
                 f"acquisition must be one of {', '.join(ACQUISITIONS)}; got {acquisition!r}"
             )
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
-        self.encoding = MatrixEncoding(space)  # the predictor's one-hot code, decodable
+        # the predictor's code mapped onto [-1, 1], decodable: the one-hot matrix, or for a
+        # param_space one-hot blocks and one coordinate per ordinal parameter
+        self.encoding = make_encoding(space)
         self.encoder = make_encoder(space, "onehot")
         self.num_train = num_train
         self.num_samples = num_samples
@@ -192,4 +196,4 @@ class DiffusionNAG(PredictorRounds):
             return []
         mean, std = model.predict(self.encoder(pool))
         scores = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
-        return [pool[i] for i in top_k(scores, k).tolist()]
+        return spread_top_k(self.space, pool, scores, k)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ednag.optimizers.bananas import ACQUISITIONS, acquire, top_k
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.generation import denoise, select
@@ -148,8 +148,7 @@ class GuidedEDNAG(PredictorRounds):
         if not pool:
             return []
         items = list(pool.values())
-        best = top_k(np.array([s for _, s in items]), k)
-        return [items[i][0] for i in best.tolist()]
+        return spread_top_k(self.space, [a for a, _ in items], np.array([s for _, s in items]), k)
 
     def _diffuse(self, score: Any, archive: list[tuple[float, Choices]]) -> None:
         """One diffusion from fresh noise, every generation scored by ``score`` (free)."""

@@ -1,7 +1,10 @@
 """Architecture encodings for predictors: an (n, d) float array for n architectures.
 
 ``onehot`` (every space): the space's one-hot matrix (:meth:`SearchSpace.encode_matrix`),
-flattened. ``path`` (NAS-Bench-201 only): the path encoding of White et al. (BANANAS) -- one
+flattened; for a Ray Tune ``param_space`` (a :class:`~ednag.spaces.MixedSpace`) a one-hot block
+per categorical parameter and one coordinate in [0, 1] per ordinal one (the level's position:
+a continuous range is a grid of ~1,000 levels, and a one-hot row of those would cost a predictor
+thousands of inputs and tell it nothing about neighbouring levels). ``path`` (NAS-Bench-201 only): the path encoding of White et al. (BANANAS) -- one
 feature per sequence of operations along an input-to-output path of the cell, counting the
 paths that carry it; a path through a ``none`` edge carries nothing (4 + 16 + 64 = 84 features).
 """
@@ -15,6 +18,7 @@ import numpy as np
 
 from ednag.predictors.base import PredictorError
 from ednag.spaces.base import Choices, SearchSpace
+from ednag.spaces.mixed import MixedEncoding, MixedSpace
 
 #: encodings of :func:`make_encoder`
 ENCODINGS: tuple[str, ...] = ("onehot", "path")
@@ -37,7 +41,14 @@ _PATH_INDEX = _path_index()
 
 
 def onehot_encode(space: SearchSpace, archs: Sequence[Choices]) -> np.ndarray:
-    """The flattened one-hot matrices of ``archs``, shape (n, rows * cols)."""
+    """The flattened one-hot matrices of ``archs``, shape (n, rows * cols); for a mixed space
+    its :class:`~ednag.spaces.MixedEncoding` mapped from [-1, 1] onto [0, 1]."""
+    if isinstance(space, MixedSpace):
+        encoding = MixedEncoding(space)
+        out = np.empty((len(archs), encoding.dim))
+        for i, arch in enumerate(archs):
+            out[i] = encoding.encode(arch)
+        return (out + 1.0) / 2.0
     rows, cols = space.matrix_shape
     out = np.zeros((len(archs), rows, cols))
     if archs:

@@ -169,7 +169,7 @@ class NSGA2(_OptunaMultiObjective):
     def _sampler(self, optuna: Any, seed: int, **params: Any) -> Any:
         from ednag.optimizers.multi_objective.optuna_samplers import PicklableNSGAIISampler
 
-        return PicklableNSGAIISampler(seed=seed, **params)
+        return PicklableNSGAIISampler(self._distributions, seed=seed, **params)
 
 
 class MOTPE(_OptunaMultiObjective):
@@ -208,4 +208,6 @@ class MOTPE(_OptunaMultiObjective):
         )
 
     def _sampler(self, optuna: Any, seed: int, **params: Any) -> Any:
-        return optuna.samplers.TPESampler(seed=seed, **params)
+        from ednag.optimizers.multi_objective.optuna_samplers import FixedSpaceTPESampler
+
+        return FixedSpaceTPESampler(self._distributions, seed=seed, **params)
