@@ -177,11 +177,13 @@ def failing_trainable(config):
     tune.report({"other": 1.0} if kind == "missing" else {"fitness": value})
 
 
-@pytest.mark.ray
-@pytest.mark.parametrize("name", NAMES)
-def test_failures_are_the_worst_fitness_through_tune(name, ray_session, tmp_path, monkeypatch):  # noqa: ARG001
-    monkeypatch.setenv("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
-    searcher = _searcher(name, seed=1, max_queries=18)
+#: optimizers whose failures also run through real Tune: one of each kind (an ask/tell
+#: optimizer, a Tune searcher, a multi-objective optimizer); every optimizer is driven directly
+#: with exactly the calls Tune makes (a Tune run costs seconds per optimizer on 2 cores)
+THROUGH_TUNE = ("ednag", "optuna_tpe", "mo_ednag")
+
+
+def _through_tune(searcher, tmp_path) -> list[str]:
     tuner = tune.Tuner(
         failing_trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1,
@@ -189,8 +191,43 @@ def test_failures_are_the_worst_fitness_through_tune(name, ray_session, tmp_path
         run_config=tune.RunConfig(storage_path=str(tmp_path), name="contract", verbose=0,
                                   failure_config=tune.FailureConfig(max_failures=0)),
     )
-    grid = tuner.fit()
-    archs = [r.config["arch"] for r in grid]
+    return [r.config["arch"] for r in tuner.fit()]
+
+
+def _as_tune_calls(searcher, concurrency: int = 3) -> list[str]:
+    """Tune's calls for :func:`failing_trainable`: ``suggest`` until ``concurrency`` trials run,
+    then ``on_trial_complete`` of the oldest with its result, or ``error=True`` if it raised."""
+    archs, pending, i = [], [], 0
+    while True:
+        while len(pending) < concurrency:
+            config = searcher.suggest(f"t{i}")
+            if config is None or config == "FINISHED":
+                break
+            pending.append((f"t{i}", config["arch"]))
+            i += 1
+        if not pending:
+            return archs
+        trial_id, arch = pending.pop(0)
+        archs.append(arch)
+        kind = failure_kind(arch)
+        if kind == "raise":
+            searcher.on_trial_complete(trial_id, None, error=True)
+            continue
+        value = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(
+            kind, toy_fitness(SPACE.from_native(arch)))
+        searcher.on_trial_complete(trial_id, {"other": 1.0} if kind == "missing"
+                                   else {"fitness": value})
+
+
+@pytest.mark.parametrize(("name", "way"), [
+    *[(name, "calls") for name in NAMES],
+    *[pytest.param(name, "tune", marks=pytest.mark.ray) for name in THROUGH_TUNE]])
+def test_failures_are_the_worst_fitness(name, way, request, tmp_path, monkeypatch):
+    if way == "tune":
+        request.getfixturevalue("ray_session")
+        monkeypatch.setenv("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    searcher = _searcher(name, seed=1, max_queries=18)
+    archs = _through_tune(searcher, tmp_path) if way == "tune" else _as_tune_calls(searcher)
     assert len(archs) == len(set(archs)) == 18 == searcher.num_queries
     kinds = {failure_kind(a) for a in archs}
     assert kinds - {None}, "the run met no failure"
