@@ -21,7 +21,7 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
 
     PYTHONPATH=. nice python bench/sample_efficiency.py [--seeds 100] [--budgets 50,100,200,500]
         [--datasets cifar10,cifar100,ImageNet16-120] [--optimizers random,bananas,...]
-        [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md] [--json runs.json]
+        [--first-seed 0] [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md] [--json runs.json]
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
@@ -179,6 +179,8 @@ def markdown_table(results: dict[str, dict[str, dict[str, Any]]], budgets: list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds per optimizer (0..n-1)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first..first+n-1 (screening on seeds the headline never used)")
     parser.add_argument("--budgets", default="50,100,200", help="comma-separated query budgets")
     parser.add_argument("--datasets", default="cifar10,cifar100",
                         help=f"comma-separated NB201 datasets ({', '.join(DATASETS)})")
@@ -221,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         OPTIMIZERS.get(parse_variant(name)[0]).target.load()
     text_budgets = ",".join(map(str, budgets))
     jobs = [(d, n, seed, budgets[-1], text_budgets) for d in datasets for n in names
-            for seed in range(seeds_for.get(n, args.seeds))]
+            for seed in range(args.first_seed, args.first_seed + seeds_for.get(n, args.seeds))]
     # costly variants first, so the pool does not end on one long run
     jobs.sort(key=lambda j: OPTIMIZERS.get(parse_variant(j[1])[0]).kind != "searcher"
               and "guided" not in j[1] and "bananas" not in j[1] and "diffusion" not in j[1])
@@ -237,9 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 1 else None
     outputs = pool.imap_unordered(_job, jobs) if pool else map(_job, jobs)
     for done, (dataset, name, seed, scores, valid, hits, ms) in enumerate(outputs, 1):
-        slot = results[dataset][name]
-        slot["scores"][seed], slot["valid"][seed] = scores, valid
-        slot["hits"][seed], slot["ms"][seed] = hits, ms
+        slot, row = results[dataset][name], seed - args.first_seed
+        slot["scores"][row], slot["valid"][row] = scores, valid
+        slot["hits"][row], slot["ms"][row] = hits, ms
         if done % 50 == 0 or done == len(jobs):
             print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - began:.0f} s", flush=True)
     if pool:
