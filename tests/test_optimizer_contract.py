@@ -1,8 +1,9 @@
 """The contract every registered optimizer keeps, parametrised over the registry (as Optuna does
 for its samplers): a new optimizer gets these tests by registering.
 
-- NaN, +-inf, a missing metric and a raised error (through real Tune) count as the worst
-  fitness and never hang a generation;
+- NaN, +-inf, a missing metric and a raised error (as Tune reports them to a searcher, and
+  through real Tune for one optimizer of each kind) count as the worst fitness and never hang
+  a generation;
 - a space smaller than the budget runs out and ends the run cleanly;
 - save/restore in the middle of a generation continues exactly as an uninterrupted run;
 - snapshots are copies: continuing after a save never changes what was saved;
