@@ -44,3 +44,25 @@ def test_parameters_are_named():
         GuidedEDNAG(NB201, diffusions_per_round=0, num_random=0)
     with pytest.raises(ValueError, match="population_size"):
         GuidedEDNAG(NB201, population_size=1)
+
+
+def test_patience_explores_after_rounds_without_a_better_result(monkeypatch):
+    with pytest.raises(ValueError, match="patience must be an int >= 1 or None"):
+        GuidedEDNAG(NB201, patience=0)
+    explored = []
+    real = GuidedEDNAG._explore
+
+    def spy(self, model, k):
+        batch = real(self, model, k)
+        explored.append((self.rounds, batch))
+        return batch
+
+    monkeypatch.setattr(GuidedEDNAG, "_explore", spy)
+    # a flat landscape: the first round sets the best, nothing beats it afterwards
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, patience=2)
+    batches = drive(opt, lambda a: 1.0)
+    assert [r for r, _ in explored] == [3, 5]  # rounds 2-3 stale -> explore, 4-5 -> explore
+    assert [b for _, b in explored] == [batches[3], batches[5]]
+    assert opt.num_queries == 60
+    off = GuidedEDNAG(NB201, seed=0, max_queries=60)
+    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the first stall
