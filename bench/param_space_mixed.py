@@ -4,10 +4,11 @@ The space and the smooth objective of ``tests/test_param_space.py`` (a log-unifo
 rate, a choice of width, an integer depth, a uniform dropout; best score 0): each optimizer runs
 through ``searchers.ParamSpaceSearch`` for ``--budget`` trials per seed, in-process, and the
 best score is averaged over ``--seeds`` seeds (mean ± SE), with the optimizer's own time per
-query. ``ednag`` runs as ``EDNAGSearch`` (its param_space settings). ``name:key=value`` passes an option (``ednag_guided:acquisition=its``). Ends with one
-``key=value`` line.
+query. ``ednag`` runs as ``EDNAGSearch`` (its param_space settings). A variant is written as in
+``bench/sample_efficiency.py``: ``name[key=value;...]`` (``ednag_guided[acquisition=its]``).
+Ends with one ``key=value`` line.
 
-    python bench/param_space_mixed.py [--seeds 30] [--budget 60] [--optimizers a,b:key=v]
+    python bench/param_space_mixed.py [--seeds 30] [--budget 60] [--optimizers a,b[key=v]]
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from sample_efficiency import parse_variant  # noqa: E402 - this folder, as the variant syntax
 from test_param_space import SPACE, drive, score  # noqa: E402
 
 from ednag.registry import OPTIMIZERS  # noqa: E402
@@ -28,16 +29,6 @@ from searchers import EDNAGSearch, ParamSpaceSearch  # noqa: E402
 
 DEFAULT = [name for name, entry in OPTIMIZERS.items()
            if entry.kind == "optimizer" and entry.single_objective]
-
-
-def parse(spec: str) -> tuple[str, dict]:
-    """``name`` or ``name:key=value:key=value`` (values read as YAML scalars)."""
-    name, *pairs = spec.split(":")
-    options = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        options[key] = yaml.safe_load(value)
-    return name, options
 
 
 def main() -> None:
@@ -50,17 +41,17 @@ def main() -> None:
     print(f"mixed param_space of tests/test_param_space.py, {args.budget} trials, "
           f"seeds 0-{args.seeds - 1}: best score (0 is the optimum), mean ± SE")
     for spec in args.optimizers.split(","):
-        name, options = parse(spec)
+        name, options = parse_variant(spec)
         best, seconds = [], 0.0
         for seed in range(args.seeds):
             kind = EDNAGSearch if name == "ednag" else ParamSpaceSearch  # as users get it
-            search = kind(SPACE, metric="score", mode="max", optimizer=name,
-                                      seed=seed, max_queries=args.budget, **options)
+            search = kind(SPACE, metric="score", mode="max", optimizer=name, seed=seed,
+                          max_queries=args.budget, **options)
             start = time.perf_counter()
             configs = drive(search, args.budget)  # scoring costs microseconds
             seconds += time.perf_counter() - start
             best.append(max(score(c) for c in configs))
-        label = spec.replace(":", "_").replace("=", "_")
+        label = spec  # as sample_efficiency.py names its keys
         mean, se = float(np.mean(best)), float(np.std(best, ddof=1) / np.sqrt(len(best)))
         ms = 1000 * seconds / (args.seeds * args.budget)
         out[f"{label}_mean"], out[f"{label}_se"], out[f"{label}_ms_per_query"] = mean, se, ms
