@@ -117,10 +117,10 @@ class GuidedEDNAG(PredictorRounds):
         model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
                                **self.predictor_params)
         model.fit(self.encoder(archs), targets)
-        if self._stalled(max(f for _, f in self.history)):
-            return self._explore(model, k)
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
+        if self._stalled(max(f for _, f in self.history)):
+            return self._explore(model, k)
         #: key -> score this round: true target (evaluated) or acquisition (unseen)
         known = {self.space.key(a): float(t) for a, t in zip(archs, targets, strict=True)}
         worst = float(targets.min()) - 1.0
@@ -176,8 +176,6 @@ class GuidedEDNAG(PredictorRounds):
     def _explore(self, model: Any, k: int) -> list[Choices]:
         """A round of pure exploration: the ``k`` random unseen architectures the ensemble is
         least sure of (out of ``max(num_random, 20 k)``)."""
-        self.rounds += 1
-        self.generation = self.rounds - 1
         cands = self._sample_unseen(max(self.num_random, 20 * k))
         _, std = model.predict(self.encoder(cands))
         return spread_top_k(self.space, cands, std, k)
