@@ -37,10 +37,14 @@ def _searcher(name: str, seed: int = 0, max_queries: int | None = 20):
                          mode="max")
 
 
+def _complete(searcher, trial_id: str, arch: str) -> None:
+    searcher.on_trial_complete(trial_id, {"fitness": toy_fitness(SPACE.from_native(arch))})
+
+
 def _drive(searcher, steps: int, pending: list[tuple[str, str]], counter: list[int],
-           concurrency: int = 3) -> list[str]:
-    """Ask until ``concurrency`` trials are pending or the searcher waits, then complete the
-    oldest; ``steps`` times. Returns the suggested architectures in order."""
+           concurrency: int = 3, complete=_complete) -> list[str]:
+    """Ask until ``concurrency`` trials are pending or the searcher waits, then ``complete``
+    the oldest; ``steps`` times. Returns the suggested architectures in order."""
     seen = []
     for _ in range(steps):
         while len(pending) < concurrency:
@@ -54,12 +58,12 @@ def _drive(searcher, steps: int, pending: list[tuple[str, str]], counter: list[i
         if not pending:
             break
         trial_id, arch = pending.pop(0)
-        searcher.on_trial_complete(trial_id, {"fitness": toy_fitness(SPACE.from_native(arch))})
+        complete(searcher, trial_id, arch)
     return seen
 
 
-def _run_to_end(searcher, concurrency: int = 3) -> list[str]:
-    return _drive(searcher, 10_000, [], [0], concurrency)
+def _run_to_end(searcher, concurrency: int = 3, complete=_complete) -> list[str]:
+    return _drive(searcher, 10_000, [], [0], concurrency, complete)
 
 
 # ---------------------------------------------------------------------------- budgets, seeds
@@ -169,13 +173,22 @@ def failure_kind(arch: str) -> str | None:
     return FAILURES[index // 3 % len(FAILURES)] if index % 3 == 0 else None
 
 
-def failing_trainable(config):
-    kind = failure_kind(config["arch"])
+def failing_result(arch: str) -> dict[str, float] | None:
+    """What the toy trainable reports for ``arch`` (``None``: it raises)."""
+    kind = failure_kind(arch)
     if kind == "raise":
+        return None
+    if kind == "missing":
+        return {"other": 1.0}
+    return {"fitness": {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(
+        kind, toy_fitness(SPACE.from_native(arch)))}
+
+
+def failing_trainable(config):
+    result = failing_result(config["arch"])
+    if result is None:
         raise RuntimeError("this architecture fails to train")
-    value = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(
-        kind, toy_fitness(SPACE.from_native(config["arch"])))
-    tune.report({"other": 1.0} if kind == "missing" else {"fitness": value})
+    tune.report(result)
 
 
 #: optimizers whose failures also run through real Tune: one of each kind (an ask/tell
@@ -195,29 +208,14 @@ def _through_tune(searcher, tmp_path) -> list[str]:
     return [r.config["arch"] for r in tuner.fit()]
 
 
-def _as_tune_calls(searcher, concurrency: int = 3) -> list[str]:
-    """Tune's calls for :func:`failing_trainable`: ``suggest`` until ``concurrency`` trials run,
-    then ``on_trial_complete`` of the oldest with its result, or ``error=True`` if it raised."""
-    archs, pending, i = [], [], 0
-    while True:
-        while len(pending) < concurrency:
-            config = searcher.suggest(f"t{i}")
-            if config is None or config == "FINISHED":
-                break
-            pending.append((f"t{i}", config["arch"]))
-            i += 1
-        if not pending:
-            return archs
-        trial_id, arch = pending.pop(0)
-        archs.append(arch)
-        kind = failure_kind(arch)
-        if kind == "raise":
-            searcher.on_trial_complete(trial_id, None, error=True)
-            continue
-        value = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(
-            kind, toy_fitness(SPACE.from_native(arch)))
-        searcher.on_trial_complete(trial_id, {"other": 1.0} if kind == "missing"
-                                   else {"fitness": value})
+def _report_as_tune_does(searcher, trial_id: str, arch: str) -> None:
+    """Tune's call for a finished :func:`failing_trainable` trial: its result, or
+    ``error=True`` if it raised."""
+    result = failing_result(arch)
+    if result is None:
+        searcher.on_trial_complete(trial_id, None, error=True)
+    else:
+        searcher.on_trial_complete(trial_id, result)
 
 
 @pytest.mark.parametrize(("name", "way"), [
@@ -228,7 +226,8 @@ def test_failures_are_the_worst_fitness(name, way, request, tmp_path, monkeypatc
         request.getfixturevalue("ray_session")
         monkeypatch.setenv("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
     searcher = _searcher(name, seed=1, max_queries=18)
-    archs = _through_tune(searcher, tmp_path) if way == "tune" else _as_tune_calls(searcher)
+    archs = (_through_tune(searcher, tmp_path) if way == "tune"
+             else _run_to_end(searcher, complete=_report_as_tune_does))
     assert len(archs) == len(set(archs)) == 18 == searcher.num_queries
     kinds = {failure_kind(a) for a in archs}
     assert kinds - {None}, "the run met no failure"
