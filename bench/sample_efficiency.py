@@ -21,7 +21,8 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
 
     PYTHONPATH=. nice python bench/sample_efficiency.py [--seeds 100] [--budgets 50,100,200,500]
         [--datasets cifar10,cifar100,ImageNet16-120] [--optimizers random,bananas,...]
-        [--first-seed 0] [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md] [--json runs.json]
+        [--first-seed 0] [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md]
+        [--json runs.json]
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
