@@ -5,8 +5,9 @@ flattened; for a Ray Tune ``param_space`` (a :class:`~ednag.spaces.MixedSpace`) 
 per categorical parameter and one coordinate in [0, 1] per ordinal one (the level's position:
 a continuous range is a grid of ~1,000 levels, and a one-hot row of those would cost a predictor
 thousands of inputs and tell it nothing about neighbouring levels). ``path`` (NAS-Bench-201
-only): the path encoding of White et al. (BANANAS) -- one feature per sequence of operations along an input-to-output path of the cell, counting the
-paths that carry it; a path through a ``none`` edge carries nothing (4 + 16 + 64 = 84 features).
+only): the path encoding of White et al. (BANANAS) -- one feature per sequence of operations
+along an input-to-output path of the cell, counting the paths that carry it; a path through a
+``none`` edge carries nothing (4 + 16 + 64 = 84 features).
 """
 
 from __future__ import annotations
