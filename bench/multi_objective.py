@@ -11,7 +11,11 @@ plain ask/tell loop (one worker), run once at the largest budget and scored on i
 
     PYTHONPATH=. nice python bench/multi_objective.py [--seeds 10] [--budgets 100,200,500]
         [--problems nb201-latency,nb201-params,macro-flops] [--optimizers mo_ednag,nsga2,...]
-        [--json out.json]
+        [--first-seed 0] [--json out.json]
+
+An optimizer may be a variant, ``name[key=value;...]`` as in ``bench/sample_efficiency.py``
+(``--optimizers 'mo_ednag[archive_size=30]'``); ``--first-seed 100`` screens on seeds the
+tables in the README never used.
 
 Ends with one line of ``key=value`` pairs ``<problem>.<optimizer>.hv_<budget>`` (the mean) and
 ``<problem>.<optimizer>.s_per_run``.
@@ -35,6 +39,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from sample_efficiency import parse_variant  # noqa: E402 - this folder, the variant syntax
 
 from ednag.pareto import Evaluation, FrontScale, hv_curve  # noqa: E402
 from ednag.registry import OPTIMIZERS  # noqa: E402
@@ -75,17 +81,20 @@ def load_problem(name: str):
     return benchmark, dataset, index, s, r, FrontScale.from_points(r)
 
 
-def run(name: str, benchmark: str, dataset: str, seed: int, budget: int, index, search,
+def run(spec: str, benchmark: str, dataset: str, seed: int, budget: int, index, search,
         reported) -> tuple[np.ndarray, float]:
-    """Reported points of the distinct queries in query order, and the seconds taken."""
+    """Reported points of the distinct queries of optimizer variant ``spec`` in query order,
+    and the seconds taken."""
+    name, params = parse_variant(spec)
     entry = OPTIMIZERS.get(name)
     space = make_space(benchmark, dataset)
     cls = entry.target.load()
     start = time.perf_counter()
     if name == "random":
-        opt = cls(space, seed=seed, max_queries=budget)
+        opt = cls(space, seed=seed, max_queries=budget, **params)
     else:
-        opt = cls(space, seed=seed, max_queries=budget, num_objectives=search.shape[1])
+        opt = cls(space, seed=seed, max_queries=budget, num_objectives=search.shape[1],
+                  **params)
     rows: list[int] = []
     while not opt.finished:
         batch = opt.ask()
@@ -110,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budgets", default="100,200,500")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS_DEFAULT))
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first_seed .. first_seed + seeds - 1")
     parser.add_argument("--json", default=None, help="write the per-seed values here")
     args = parser.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         per_seed[problem] = {}
         for name in args.optimizers.split(","):
             curves, seconds = [], 0.0
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 pts, s = run(name, benchmark, dataset, seed, max(budgets), index, search,
                              reported)
                 curves.append(hv_curve(pts, scale, budgets))

@@ -5,8 +5,17 @@ distance or hypervolume contribution).
 The fitness that weights the x0-estimate, drives selection and ranks the archive is
 :func:`ednag.pareto.rank_scores` over every evaluated architecture, recomputed when a
 generation completes (scores are relative, so the population's and the archive's are refreshed
-together and stay on one scale). Everything else -- the schedule, the generation barrier,
-repeats, restarts -- is :class:`~ednag.optimizers.evo_diffusion.optimizer.EDNAG` unchanged.
+together and stay on one scale). The archive holds the ``archive_size`` best-scored
+architectures or, with ``front_archive`` (the default), the whole first front when that is
+larger: a front grows to tens of points, and the archive is both the estimator's clean points
+and the parents of the decoded-architecture mutation. Everything else -- the schedule, the
+generation barrier, repeats, restarts -- is
+:class:`~ednag.optimizers.evo_diffusion.optimizer.EDNAG` unchanged.
+
+The defaults differ from the single-objective ``default`` preset in three fields, chosen on
+screening seeds 100-129 of ``bench/multi_objective.py`` (README, "Multi-objective search"):
+``archive_size`` 10, ``arch_mutation_rate`` 0.8 and ``arch_mutation_tries`` 10 (a child that is
+already evaluated is drawn again, up to 10 times).
 """
 
 from __future__ import annotations
@@ -21,14 +30,16 @@ from ednag.optimizers.evo_diffusion.optimizer import EDNAG
 from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.spaces.base import Choices, SearchSpace
 
-#: archive of the multi-objective variant: the best-scored evaluated architectures
-DEFAULT_ARCHIVE = 10
+#: EDNAG fields whose multi-objective defaults differ from the ``default`` preset
+MO_DEFAULTS: dict[str, Any] = {"archive_size": 10, "arch_mutation_rate": 0.8,
+                               "arch_mutation_tries": 10}
 
 
 class MOEDNAG(MultiObjective, EDNAG):
     """EDNAG on Pareto-rank fitness (``score="crowding"``) or hypervolume-contribution fitness
-    (``score="hv"``); ``archive_size`` defaults to 10 so the estimator also sees the best of
-    the front found so far.
+    (``score="hv"``). ``config`` ``None`` or ``"default"`` is the ``default`` preset with
+    :data:`MO_DEFAULTS` (``overrides`` still win); another preset or an ``EDNAGConfig`` is
+    taken as it is. ``front_archive=False`` caps the archive at ``archive_size``.
 
     >>> from ednag.pareto import Evaluation
     >>> from ednag.spaces import make_space
@@ -49,11 +60,16 @@ class MOEDNAG(MultiObjective, EDNAG):
         config: EDNAGConfig | str | None = None,
         num_objectives: int = 1,
         score: str = "crowding",
+        front_archive: bool = True,
         **overrides: Any,
     ) -> None:
-        overrides.setdefault("archive_size", DEFAULT_ARCHIVE)
+        if not isinstance(front_archive, bool):
+            raise ValueError(f"front_archive must be a bool, got {front_archive!r}")
+        if config is None or config == "default":
+            overrides = {**MO_DEFAULTS, **overrides}
         super().__init__(space, seed, max_queries, config, **overrides)
         self._setup_objectives(num_objectives, score)
+        self.front_archive = front_archive
         self._scores: dict[str, float] = {}
 
     # the archive is rebuilt from the scores when a generation completes
@@ -72,6 +88,8 @@ class MOEDNAG(MultiObjective, EDNAG):
         if self._pop_archs:
             self._pop_fitness = np.array([self._score_of(a) for a in self._pop_archs])
         size = self.config.archive_size
+        if size and self.front_archive and keys:
+            size = max(size, len(self.pareto_archive()))
         if size:
             order = sorted(keys, key=lambda k: -self._scores[k])[:size]
             self.archive = [(self._scores[k], self._evaluated[k][0]) for k in order]
