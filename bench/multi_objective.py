@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     out: dict[str, float] = {}
     per_seed: dict[str, dict[str, list[list[float]]]] = {}
+    unknown = [p for p in args.problems.split(",") if p not in PROBLEMS]
+    if unknown:
+        parser.error(f"--problems: unknown {', '.join(unknown)}; allowed: {', '.join(PROBLEMS)}")
     for problem in args.problems.split(","):
         benchmark, dataset, index, search, reported, scale = load_problem(problem)
         print(f"{problem}: reference point (maximised units) "

@@ -267,6 +267,11 @@ OPTIMIZERS: Registry[OptimizerEntry] = _registry("optimizer", OptimizerEntry, "e
         single_objective=False,
         summary="multi-objective EDNAG: fitness from Pareto rank + crowding (or HV "
                 "contribution)"),
+    "mo_ednag_guided": OptimizerEntry(
+        "ednag.optimizers.multi_objective.mo_ednag_guided:MOGuidedEDNAG", multi_objective=True,
+        single_objective=False,
+        summary="multi-objective EDNAG denoising on predicted objective vectors; queries the "
+                "unseen that push the front furthest"),
     "mo_rea": OptimizerEntry(
         "ednag.optimizers.multi_objective.mo_rea:MORegularizedEvolution", multi_objective=True,
         single_objective=False,

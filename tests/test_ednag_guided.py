@@ -66,3 +66,26 @@ def test_patience_explores_after_rounds_without_a_better_result(monkeypatch):
     assert opt.num_queries == 60
     off = GuidedEDNAG(NB201, seed=0, max_queries=60)
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the first stall
+
+
+def test_global_diffusions_denoise_without_the_archive(monkeypatch):
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="global_diffusions must be an int >= 0"):
+        GuidedEDNAG(NB201, global_diffusions=-1)
+    calls, mutations = [], []
+    real_denoise, real_mutate = guided.denoise, guided.mutate_decoded
+    monkeypatch.setattr(guided, "denoise", lambda x, f, ref_x, *a: (
+        calls.append(ref_x is None), real_denoise(x, f, ref_x, *a))[1])
+    monkeypatch.setattr(guided, "mutate_decoded", lambda *a: (
+        mutations.append(1), real_mutate(*a))[1])
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=20, diffusions_per_round=1,
+                      global_diffusions=2)
+    drive(opt, smooth)
+    steps = opt.config.num_steps - 1 - opt.config.skip_steps  # generations per diffusion
+    assert opt.rounds == 1
+    assert calls == [False] * steps + [True] * 2 * steps  # anchored first, then the global two
+    assert len(mutations) == steps  # archive mutation only in the anchored diffusion
+    plain = GuidedEDNAG(NB201, seed=0, max_queries=20, diffusions_per_round=0,
+                        global_diffusions=1, num_random=0)  # a valid way to turn anchors off
+    assert drive(plain, smooth) and plain.num_queries == 20

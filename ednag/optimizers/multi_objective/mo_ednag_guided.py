@@ -1,0 +1,205 @@
+"""Multi-objective EDNAG guided by predictors: free diffusions on predicted objective vectors.
+
+The multi-objective counterpart of :mod:`ednag.optimizers.ednag_guided`. Each round fits one MLP
+ensemble per objective (and one for the constraint violation when any query violated a
+constraint) on every usable query so far, each objective mapped to normal scores of its ranks
+(``target="quantile"``), then runs ``diffusions_per_round`` EDNAG diffusions without spending a
+query. A member's fitness is its :func:`front_margin` against the evaluated first front: how far
+its objective vector lies beyond the front (positive) or behind it (negative), in the
+Chebyshev sense. An evaluated member is scored by its true vector (against the front without
+itself), any other by the acquisition of each objective (``ucb``: mean + ``ucb_beta`` x
+spread). The ``batch_size`` queries of a round are chosen greedily among the unseen
+architectures met: the one with the largest margin, whose optimistic vector then joins the
+front, so the next pick must lie beyond a different part of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ednag.optimizers.bananas import acquire
+from ednag.optimizers.ednag_guided import GuidedEDNAG
+from ednag.optimizers.evo_diffusion.config import EDNAGConfig
+from ednag.optimizers.multi_objective.base import MultiObjective
+from ednag.pareto import evaluation_arrays, non_dominated_ranks
+from ednag.predictors import make_predictor, transform_targets
+from ednag.predictors.base import FAILED_BELOW
+from ednag.spaces.base import Choices, SearchSpace
+
+#: fitness below every feasible member's for a member predicted or known to be infeasible
+INFEASIBLE_PENALTY = 1e3
+
+
+def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """For each row of ``points`` (n, m; maximised), ``min over front f of max_j (p_j - f_j)``:
+    > 0 when no front point weakly dominates it (the smallest shift toward worse values in all
+    objectives that makes some front point dominate it), <= 0 when one does (how far it lies
+    behind). An empty front gives +inf.
+
+    >>> front_margin(np.array([[2.0, 2.0], [0.0, 0.0], [3.0, 0.5]]),
+    ...              np.array([[1.0, 1.0]])).tolist()
+    [1.0, -1.0, 2.0]
+    """
+    points = np.asarray(points, dtype=np.float64)
+    front = np.asarray(front, dtype=np.float64)
+    if front.size == 0:
+        return np.full(points.shape[0], np.inf)
+    diff = points[:, None, :] - front[None, :, :]  # (n, f, m)
+    return diff.max(axis=2).min(axis=1)
+
+
+def greedy_front_batch(vectors: np.ndarray, front: np.ndarray, k: int) -> list[int]:
+    """Indices of ``k`` rows of ``vectors`` picked one at a time by :func:`front_margin`
+    against ``front`` plus the rows already picked (ties: the earlier row).
+
+    >>> greedy_front_batch(np.array([[2.0, 0.0], [2.1, 0.1], [0.0, 2.0]]),
+    ...                    np.array([[1.0, 1.0]]), 2)
+    [1, 2]
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    chosen: list[int] = []
+    current = np.asarray(front, dtype=np.float64).reshape(-1, vectors.shape[1])
+    left = np.ones(len(vectors), dtype=bool)
+    for _ in range(min(k, len(vectors))):
+        margin = front_margin(vectors, current)
+        margin[~left] = -np.inf
+        i = int(np.argmax(margin))
+        chosen.append(i)
+        left[i] = False
+        current = np.vstack([current, vectors[i : i + 1]])
+    return chosen
+
+
+class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
+    """Predictor-guided multi-objective EDNAG (see the module docstring).
+
+    Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
+    ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
+    ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
+    ``overrides``) plus ``num_objectives``; ``score`` is accepted for the multi-objective
+    interface (it ranks the evaluated set, e.g. in :meth:`scores_of`).
+
+    >>> from ednag.pareto import Evaluation
+    >>> from ednag.spaces import make_space
+    >>> opt = MOGuidedEDNAG(make_space("nb201"), seed=0, max_queries=30, num_objectives=2)
+    >>> while not opt.finished:
+    ...     opt.tell([(a, Evaluation((float(sum(a)), -float(a[0])))) for a in opt.ask()])
+    >>> opt.num_queries
+    30
+    """
+
+    name = "mo_ednag_guided"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        max_queries: int | None = None,
+        config: EDNAGConfig | str | None = None,
+        num_objectives: int = 1,
+        score: str = "crowding",
+        **kwargs: Any,
+    ) -> None:
+        if "patience" in kwargs:
+            raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
+                             "ednag_guided only)")
+        super().__init__(space, seed, max_queries, config, **kwargs)
+        self._setup_objectives(num_objectives, score)
+
+    def _observe(self, results: list[tuple[Choices, Any]]) -> None:
+        """The round bookkeeping keeps the first objective (failures as a failure marker);
+        the whole evaluations live in ``_evaluated``."""
+        super()._observe([
+            (c, 2 * FAILED_BELOW if ev.failed else float(ev.objectives[0])) for c, ev in results
+        ])
+
+    # ------------------------------------------------------------------ one round
+    def _fit(self, archs: list[Choices], y: np.ndarray) -> Any:
+        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
+                               **self.predictor_params)
+        model.fit(self.encoder(archs), y)
+        return model
+
+    def _round(self, k: int) -> list[Choices]:
+        items = [(c, ev) for c, ev in self._evaluated.values() if not ev.failed]
+        archs = [c for c, _ in items]
+        pts, viol = evaluation_arrays([ev for _, ev in items], self.num_objectives)
+        targets = np.column_stack([transform_targets(pts[:, j], self.target)
+                                   for j in range(self.num_objectives)])
+        models = [self._fit(archs, targets[:, j]) for j in range(self.num_objectives)]
+        scale = float(viol.max()) if len(viol) else 0.0
+        viol_model = self._fit(archs, viol / scale) if scale > 0 else None
+        self.rounds += 1
+        self.generation = self.rounds - 1
+        feasible = viol <= 0
+        ranks = non_dominated_ranks(targets, viol)
+        front_idx = np.flatnonzero(ranks == 0) if feasible.any() else np.zeros(0, dtype=int)
+        front = targets[front_idx]
+        known: dict[str, float] = {}
+        for i, (arch, v) in enumerate(zip(archs, viol.tolist(), strict=True)):
+            others = front[front_idx != i]
+            margin = float(front_margin(targets[i : i + 1], others)[0])
+            margin = min(margin, 1e6)  # the only front point: finite
+            known[self.space.key(arch)] = margin - (INFEASIBLE_PENALTY + v if v > 0 else 0.0)
+        worst = min(known.values(), default=0.0) - 1.0
+        for c, ev in self._evaluated.values():
+            if ev.failed:
+                known[self.space.key(c)] = worst
+        pool: dict[str, tuple[Choices, float, np.ndarray]] = {}
+
+        def predicted(cands: list[Choices]) -> tuple[np.ndarray, np.ndarray]:
+            code = self.encoder(cands)
+            vec = np.column_stack([
+                acquire(*m.predict(code), self.acquisition, self.rng, self.ucb_beta)
+                for m in models
+            ])
+            pen = np.zeros(len(cands))
+            if viol_model is not None:
+                v = viol_model.predict(code)[0]
+                pen = np.where(v > 0.1, INFEASIBLE_PENALTY + v * scale, 0.0)
+            return vec, pen
+
+        def score(members: list[Choices | None]) -> np.ndarray:
+            out = np.full(len(members), worst)
+            fresh: dict[str, tuple[Choices, list[int]]] = {}
+            for i, arch in enumerate(members):
+                if arch is None:
+                    continue
+                key = self.space.key(arch)
+                if key in known:
+                    out[i] = known[key]
+                elif key in pool:
+                    out[i] = pool[key][1]
+                elif not self.is_pending(arch):
+                    fresh.setdefault(key, (arch, []))[1].append(i)
+            if fresh:
+                cands = [a for a, _ in fresh.values()]
+                vec, pen = predicted(cands)
+                values = np.minimum(front_margin(vec, front), 1e6) - pen
+                for j, (key, (arch, rows)) in enumerate(fresh.items()):
+                    pool[key] = (arch, float(values[j]), vec[j] if pen[j] == 0 else None)
+                    out[rows] = values[j]
+            return out
+
+        order = sorted(known.items(), key=lambda kv: -kv[1])
+        size = max(self.config.archive_size, len(front_idx), 1)
+        by_key = {self.space.key(c): c for c in archs}
+        archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
+        for _ in range(self.diffusions_per_round):
+            self._diffuse(score, archive)
+        for _ in range(self.global_diffusions):
+            self._diffuse(score, archive, anchored=False)
+        score([self.space.sample(self.rng) for _ in range(self.num_random)])
+        if not pool:
+            return []
+        cands = list(pool.values())
+        ok = [i for i, (_, _, vec) in enumerate(cands) if vec is not None]
+        picked = [ok[i] for i in greedy_front_batch(
+            np.array([cands[i][2] for i in ok]).reshape(len(ok), -1), front, k)] if ok else []
+        if len(picked) < k:  # predicted infeasible ones last, best margin first
+            rest = sorted((i for i in range(len(cands)) if i not in set(picked)),
+                          key=lambda i: -cands[i][1])
+            picked += rest[: k - len(picked)]
+        return [cands[i][0] for i in picked]

@@ -1,0 +1,105 @@
+"""Predictor-guided multi-objective EDNAG: the front margin, the greedy batch, rounds within
+budget, constraints and failures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_local_search_bananas import NB201
+
+from ednag.optimizers.multi_objective import MORegularizedEvolution
+from ednag.optimizers.multi_objective.mo_ednag_guided import (
+    MOGuidedEDNAG,
+    front_margin,
+    greedy_front_batch,
+)
+from ednag.pareto import Evaluation, hypervolume
+
+RNG = np.random.default_rng(7)
+W_ACC, W_COST = RNG.normal(size=(6, 5)), RNG.normal(size=(6, 5))
+
+
+def two_objectives(arch) -> tuple[float, float]:
+    """Two conflicting additive objectives over NB201's six edges (maximised)."""
+    acc = float(sum(W_ACC[i, c] for i, c in enumerate(arch)))
+    return acc, float(-sum(W_COST[i, c] for i, c in enumerate(arch))) - 0.5 * acc
+
+
+def drive(opt, value) -> list[list]:
+    batches = []
+    while not opt.finished:
+        batch = opt.ask()
+        keys = [NB201.key(a) for a in batch]
+        assert len(set(keys)) == len(keys)
+        batches.append(batch)
+        opt.tell([(a, value(a)) for a in batch])
+    return batches
+
+
+def test_front_margin_by_hand():
+    front = np.array([[3.0, 1.0], [1.0, 3.0]])
+    points = np.array([[4.0, 0.0], [2.0, 2.0], [0.5, 0.5], [3.0, 1.0]])
+    # beyond by 1 (vs [3, 1]); beyond the knee by 1 (vs either); behind by 0.5; on the front: 0
+    assert front_margin(points, front).tolist() == [1.0, 1.0, -0.5, 0.0]
+    assert np.isinf(front_margin(points[:1], np.zeros((0, 2)))).all()
+
+
+def test_greedy_batch_spreads_along_the_front():
+    front = np.array([[1.0, 1.0]])
+    # two near-copies beyond one end and one beyond the other end
+    vectors = np.array([[3.0, 0.0], [2.9, 0.0], [0.0, 2.5]])
+    assert greedy_front_batch(vectors, front, 2) == [0, 2]
+    assert sorted(greedy_front_batch(vectors, front, 5)) == [0, 1, 2]
+
+
+def test_rounds_ask_k_distinct_unseen_within_budget():
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=37, batch_size=9, num_objectives=2)
+    batches = drive(opt, lambda a: Evaluation(two_objectives(a)))
+    assert [len(b) for b in batches] == [10, 9, 9, 9]
+    assert opt.num_queries == 37 and opt.rounds == 3
+
+
+def test_failures_never_stop_it():
+    opt = MOGuidedEDNAG(NB201, seed=1, max_queries=40, num_objectives=2)
+    drive(opt, lambda a: Evaluation((), failed=True) if a[0] == 0
+          else Evaluation(two_objectives(a)))
+    assert opt.num_queries == 40 and len(opt.pareto_archive()) >= 1
+
+
+def test_beats_mo_rea_on_hypervolume():
+    budget, seeds = 60, range(4)
+    ref = (-10.0, -10.0)
+
+    def hv(opt) -> float:
+        drive(opt, lambda a: Evaluation(two_objectives(a)))
+        return hypervolume([ev.objectives for _, ev in opt.pareto_archive()], ref)
+
+    guided = np.median([hv(MOGuidedEDNAG(NB201, seed=s, max_queries=budget, num_objectives=2))
+                        for s in seeds])
+    rea = np.median([hv(MORegularizedEvolution(NB201, seed=s, max_queries=budget,
+                                               num_objectives=2)) for s in seeds])
+    assert guided > rea
+
+
+def test_constraints_steer_the_rounds_to_feasible_architectures():
+    def value(a) -> Evaluation:
+        acc, cost = two_objectives(a)
+        return Evaluation((acc, cost), violation=2.0 if a[0] in (0, 1, 2) else 0.0)
+
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=60, num_objectives=2)
+    batches = drive(opt, value)
+    feasible_after_init = np.mean([a[0] not in (0, 1, 2) for b in batches[1:] for a in b])
+    assert feasible_after_init > 0.6  # uniform sampling: 2 in 5
+    assert all(opt.evaluation(a).violation == 0 for a, _ in opt.pareto_archive())
+
+
+def test_parameters_are_named():
+    with pytest.raises(ValueError, match="its, ucb, exploit"):
+        MOGuidedEDNAG(NB201, acquisition="ei", num_objectives=2)
+    with pytest.raises(ValueError, match="patience is not supported"):
+        MOGuidedEDNAG(NB201, patience=2, num_objectives=2)
+    with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):
+        MOGuidedEDNAG(NB201, num_objectives=0)
+    with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):
+        opt = MOGuidedEDNAG(NB201, num_objectives=2, max_queries=5)
+        opt.tell([(a, Evaluation((1.0,))) for a in opt.ask()])
