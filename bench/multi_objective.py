@@ -126,10 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     out: dict[str, float] = {}
     per_seed: dict[str, dict[str, list[list[float]]]] = {}
-    unknown = [p for p in args.problems.split(",") if p not in PROBLEMS]
+    problems = args.problems.split(",")
+    unknown = [p for p in problems if p not in PROBLEMS]
     if unknown:
         parser.error(f"--problems: unknown {', '.join(unknown)}; allowed: {', '.join(PROBLEMS)}")
-    for problem in args.problems.split(","):
+    for problem in problems:
         benchmark, dataset, index, search, reported, scale = load_problem(problem)
         print(f"{problem}: reference point (maximised units) "
               f"{tuple(round(v, 4) for v in scale.reference_point)}, true-front HV "

@@ -12,6 +12,7 @@ queried together. EDNAG's own optimizer is untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -122,9 +123,7 @@ class GuidedEDNAG(PredictorRounds):
         archs = [a for a, f in self.history if f > FAILED_BELOW]
         targets = transform_targets(np.array([f for a, f in self.history if f > FAILED_BELOW]),
                                     self.target)
-        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
-                               **self.predictor_params)
-        model.fit(self.encoder(archs), targets)
+        model = self._fit(archs, targets)
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
         if self._stalled(max(f for _, f in self.history)):
@@ -135,9 +134,40 @@ class GuidedEDNAG(PredictorRounds):
         for a, f in self.history:
             if f <= FAILED_BELOW:
                 known[self.space.key(a)] = worst
-        pool: dict[str, tuple[Choices, float]] = {}
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
+
+        def acquisition(cands: list[Choices]) -> tuple[np.ndarray, list[None]]:
+            mean, std = model.predict(self.encoder(cands))
+            return acquire(mean, std, self.acquisition, self.rng, self.ucb_beta), [None] * len(cands)
+
+        score, pool = self._scorer(known, worst, acquisition)
+        self._explore_free(score, archive)
+        if not pool:
+            return []
+        items = list(pool.values())
+        return spread_top_k(self.space, [a for a, _, _ in items],
+                            np.array([s for _, s, _ in items]), k)
+
+    def _fit(self, archs: list[Choices], y: np.ndarray) -> Any:
+        """A fresh ensemble (seeded from the run's generator) fitted on ``archs`` -> ``y``."""
+        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
+                               **self.predictor_params)
+        model.fit(self.encoder(archs), y)
+        return model
+
+    def _scorer(
+        self, known: dict[str, float], worst: float,
+        evaluate: Callable[[list[Choices]], tuple[np.ndarray, list[Any]]],
+    ) -> tuple[Callable[[list[Choices | None]], np.ndarray], dict[str, tuple[Choices, float, Any]]]:
+        """The member scorer of this round's free diffusions and the pool it fills.
+
+        A member scores ``known[key]`` when evaluated, its earlier value when already met,
+        ``worst`` when invalid or pending; the other members of one call go to ``evaluate``
+        together, which returns their values and one extra item each. The pool maps the key of
+        every unseen architecture met to ``(arch, value, extra)``.
+        """
+        pool: dict[str, tuple[Choices, float, Any]] = {}
 
         def score(members: list[Choices | None]) -> np.ndarray:
             out = np.full(len(members), worst)
@@ -153,24 +183,24 @@ class GuidedEDNAG(PredictorRounds):
                 elif not self.is_pending(arch):
                     fresh.setdefault(key, (arch, []))[1].append(i)
             if fresh:
-                cands = [a for a, _ in fresh.values()]
-                mean, std = model.predict(self.encoder(cands))
-                values = acquire(mean, std, self.acquisition, self.rng, self.ucb_beta)
-                for (key, (arch, rows)), value in zip(fresh.items(), values.tolist(),
-                                                      strict=True):
-                    pool[key] = (arch, value)
+                values, extras = evaluate([a for a, _ in fresh.values()])
+                for (key, (arch, rows)), value, extra in zip(fresh.items(), values.tolist(),
+                                                             extras, strict=True):
+                    pool[key] = (arch, value, extra)
                     out[rows] = value
             return out
 
+        return score, pool
+
+    def _explore_free(self, score: Callable[[list[Choices | None]], np.ndarray],
+                      archive: list[tuple[float, Choices]]) -> None:
+        """The round's free search: the anchored diffusions, the global ones, then
+        ``num_random`` random architectures (a way out), all scored by ``score``."""
         for _ in range(self.diffusions_per_round):
             self._diffuse(score, archive)
         for _ in range(self.global_diffusions):
             self._diffuse(score, archive, anchored=False)
-        score([self.space.sample(self.rng) for _ in range(self.num_random)])  # a way out
-        if not pool:
-            return []
-        items = list(pool.values())
-        return spread_top_k(self.space, [a for a, _ in items], np.array([s for _, s in items]), k)
+        score([self.space.sample(self.rng) for _ in range(self.num_random)])
 
     def _stalled(self, best: float) -> bool:
         """Whether ``patience`` rounds in a row found nothing better (then the count restarts)."""

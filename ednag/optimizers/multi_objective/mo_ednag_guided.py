@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from ednag.optimizers.bananas import acquire
+from ednag.optimizers.base import WORST_FITNESS
 from ednag.optimizers.ednag_guided import GuidedEDNAG
 from ednag.optimizers.evo_diffusion.config import EDNAGConfig
 from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.pareto import evaluation_arrays, non_dominated_ranks
-from ednag.predictors import make_predictor, transform_targets
-from ednag.predictors.base import FAILED_BELOW
+from ednag.predictors import transform_targets
 from ednag.spaces.base import Choices, SearchSpace
 
 #: fitness below every feasible member's for a member predicted or known to be infeasible
@@ -112,16 +112,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         """The round bookkeeping keeps the first objective (failures as a failure marker);
         the whole evaluations live in ``_evaluated``."""
         super()._observe([
-            (c, 2 * FAILED_BELOW if ev.failed else float(ev.objectives[0])) for c, ev in results
+            (c, WORST_FITNESS if ev.failed else float(ev.objectives[0])) for c, ev in results
         ])
 
     # ------------------------------------------------------------------ one round
-    def _fit(self, archs: list[Choices], y: np.ndarray) -> Any:
-        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
-                               **self.predictor_params)
-        model.fit(self.encoder(archs), y)
-        return model
-
     def _round(self, k: int) -> list[Choices]:
         items = [(c, ev) for c, ev in self._evaluated.values() if not ev.failed]
         archs = [c for c, _ in items]
@@ -147,9 +141,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         for c, ev in self._evaluated.values():
             if ev.failed:
                 known[self.space.key(c)] = worst
-        pool: dict[str, tuple[Choices, float, np.ndarray]] = {}
 
-        def predicted(cands: list[Choices]) -> tuple[np.ndarray, np.ndarray]:
+        def predicted(cands: list[Choices]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+            """Front margins of the optimistic predicted vectors, less the infeasibility
+            penalty; the vector rides along unless predicted infeasible."""
             code = self.encoder(cands)
             vec = np.column_stack([
                 acquire(*m.predict(code), self.acquisition, self.rng, self.ucb_beta)
@@ -159,39 +154,15 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             if viol_model is not None:
                 v = viol_model.predict(code)[0]
                 pen = np.where(v > 0.1, INFEASIBLE_PENALTY + v * scale, 0.0)
-            return vec, pen
+            values = np.minimum(front_margin(vec, front), 1e6) - pen
+            return values, [row if p == 0 else None for row, p in zip(vec, pen, strict=True)]
 
-        def score(members: list[Choices | None]) -> np.ndarray:
-            out = np.full(len(members), worst)
-            fresh: dict[str, tuple[Choices, list[int]]] = {}
-            for i, arch in enumerate(members):
-                if arch is None:
-                    continue
-                key = self.space.key(arch)
-                if key in known:
-                    out[i] = known[key]
-                elif key in pool:
-                    out[i] = pool[key][1]
-                elif not self.is_pending(arch):
-                    fresh.setdefault(key, (arch, []))[1].append(i)
-            if fresh:
-                cands = [a for a, _ in fresh.values()]
-                vec, pen = predicted(cands)
-                values = np.minimum(front_margin(vec, front), 1e6) - pen
-                for j, (key, (arch, rows)) in enumerate(fresh.items()):
-                    pool[key] = (arch, float(values[j]), vec[j] if pen[j] == 0 else None)
-                    out[rows] = values[j]
-            return out
-
+        score, pool = self._scorer(known, worst, predicted)
         order = sorted(known.items(), key=lambda kv: -kv[1])
         size = max(self.config.archive_size, len(front_idx), 1)
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        for _ in range(self.diffusions_per_round):
-            self._diffuse(score, archive)
-        for _ in range(self.global_diffusions):
-            self._diffuse(score, archive, anchored=False)
-        score([self.space.sample(self.rng) for _ in range(self.num_random)])
+        self._explore_free(score, archive)
         if not pool:
             return []
         cands = list(pool.values())
@@ -199,7 +170,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         picked = [ok[i] for i in greedy_front_batch(
             np.array([cands[i][2] for i in ok]).reshape(len(ok), -1), front, k)] if ok else []
         if len(picked) < k:  # predicted infeasible ones last, best margin first
-            rest = sorted((i for i in range(len(cands)) if i not in set(picked)),
+            taken = set(picked)
+            rest = sorted((i for i in range(len(cands)) if i not in taken),
                           key=lambda i: -cands[i][1])
             picked += rest[: k - len(picked)]
         return [cands[i][0] for i in picked]
