@@ -1,5 +1,6 @@
-"""Every registered optimizer on TransNAS-Bench-101 (micro and macro, seven tasks each) and on
-NAS-Bench-Macro, at a fixed budget of distinct queries.
+"""Every registered optimizer on TransNAS-Bench-101 (micro and macro, seven tasks each), on
+NAS-Bench-Macro and on NAS-Bench-Graph (arxiv, cora, photo), at a fixed budget of distinct
+queries.
 
 Protocol: in-process, no Ray: each optimizer's searcher (``searchers.factory.make_searcher``)
 replays the table through ``ednag.experiment.simulator.simulate`` (one worker), with the
@@ -7,17 +8,21 @@ table's default fitness and reported metrics; the score of a run is the reported
 best-by-fitness architecture among its first ``--queries`` distinct queries (TransNAS: the final
 validation metric is both; NAS-Bench-Macro: fitness = training 0's test accuracy, reported =
 the mean of trainings 1 and 2). The same seeds 0..N-1 for every optimizer; mean ± standard
-error over seeds; "table best" = the best reported value in the table, "best-by-fitness" =
+error over seeds (``--first-seed`` moves them, for screening on seeds the README's tables
+never used; optimizers may be variants ``name[key=value;...]`` as in
+``bench/sample_efficiency.py``); "table best" = the best reported value in the table, "best-by-fitness" =
 the reported value of the table's best-by-fitness architecture; (x%) = the share of seeds
 whose pick is a best-by-fitness architecture; "[k runs short]" = k runs ended before the budget
 (a searcher that stops early is scored on the queries it made).
 
-    nice python -m bench.landscapes [--seeds 10] [--queries 100] [--only transnas_micro,...]
+    nice python -m bench.landscapes [--seeds 10] [--first-seed 0] [--queries 100]
+        [--only transnas_micro,...] [--optimizers 'ednag,ednag[arch_mutation_rate=0.7]']
 
 (run from the repository root: ``-m`` imports this checkout's packages).
 
 Prints one Markdown table and ends with one line of ``key=value`` pairs
-(``<benchmark>_<task>_<optimizer>_mean_<queries>=...``).
+(``<benchmark>_<task>_<optimizer>_mean_<queries>=...`` for the reported value and
+``..._fitness_<queries>=...`` for the fitness of the same pick).
 """
 
 from __future__ import annotations
@@ -37,21 +42,27 @@ from ednag.tables import Table, import_table
 from ednag.tables.importers.transnas import TASK_METRICS
 from searchers.factory import make_searcher
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder: the variant syntax
+from sample_efficiency import parse_variant  # noqa: E402
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
-#: benchmark -> (folder under the shared benchmarks, datasets)
-LANDSCAPES: dict[str, tuple[str, tuple[str, ...]]] = {
+#: benchmark -> (folder under the shared benchmarks, or None: the tables inside the installed
+#: ``nas-bench-graph`` wheel; datasets)
+LANDSCAPES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "transnas_micro": ("transnas-bench-101", tuple(TASK_METRICS)),
     "transnas_macro": ("transnas-bench-101", tuple(TASK_METRICS)),
     "nasbench_macro": ("nas-bench-macro", ("cifar10",)),
+    "nasbench_graph": (None, ("arxiv", "cora", "photo")),
 }
 
 
 def run_settings(table: Table, benchmark: str, dataset: str, optimizer: str, seed: int,
-                 queries: int) -> RunSettings:
+                 queries: int, params: dict | None = None) -> RunSettings:
     """The settings of one simulated run with the table's default metrics."""
     defaults = table.defaults(dataset)
     return RunSettings(
-        benchmark=benchmark, dataset=dataset, table="-", optimizer=optimizer, params={},
+        benchmark=benchmark, dataset=dataset, table="-", optimizer=optimizer,
+        params=dict(params or {}),
         seed=seed, max_queries=queries, sim_seconds=None, workers=1,
         fitness=defaults["fitness"], reported=defaults["reported"], time=defaults["time"],
         space_ref=str(BENCHMARKS.get(benchmark).space),
@@ -60,10 +71,12 @@ def run_settings(table: Table, benchmark: str, dataset: str, optimizer: str, see
 
 def run_once(table: Table, benchmark: str, dataset: str, optimizer: str, seed: int,
              queries: int) -> list[tuple[str, float, float]]:
-    """(arch key, fitness, reported) of each distinct query of one run, in order."""
-    settings = run_settings(table, benchmark, dataset, optimizer, seed, queries)
+    """(arch key, fitness, reported) of each distinct query of one run, in order;
+    ``optimizer`` is a registered name or a variant ``name[key=value;...]``."""
+    name, params = parse_variant(optimizer)
+    settings = run_settings(table, benchmark, dataset, name, seed, queries, params)
     space = make_space(benchmark, dataset)
-    searcher = make_searcher(optimizer, space, seed=seed, max_queries=queries)
+    searcher = make_searcher(name, space, seed=seed, max_queries=queries, **params)
     cols = table.column_indices(dataset, settings.metrics())
     index = {key: i for i, key in enumerate(table.keys)}
     values = table.values[:, cols].tolist()
@@ -90,6 +103,8 @@ def _fmt(value: float, scale: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per optimizer (0..n-1)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first..first+n-1 (screening on seeds the tables never used)")
     parser.add_argument("--queries", type=int, default=100, help="distinct queries per run")
     parser.add_argument("--data", type=Path, default=SHARED,
                         help="the shared benchmarks folder (holds transnas-bench-101/ and "
@@ -97,14 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(LANDSCAPES),
                         help=f"comma-separated benchmarks among {', '.join(LANDSCAPES)}")
     parser.add_argument("--optimizers", default=",".join(single_objective_optimizers()),
-                        help="comma-separated registered optimizers")
+                        help="comma-separated registered optimizers or variants "
+                             "name[key=value;...]")
     args = parser.parse_args(argv)
     benchmarks = [b for b in args.only.split(",") if b]
     optimizers = [o for o in args.optimizers.split(",") if o]
     unknown = [b for b in benchmarks if b not in LANDSCAPES]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; allowed: {', '.join(LANDSCAPES)}")
-    bad = [o for o in optimizers if o not in OPTIMIZERS.names()]
+    bad = [o for o in optimizers if o.partition("[")[0] not in OPTIMIZERS.names()]
     if bad:
         parser.error(f"unknown optimizer(s) {', '.join(bad)}; allowed: "
                      f"{', '.join(OPTIMIZERS.names())}")
@@ -114,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     pairs: list[str] = []
     seconds = {name: 0.0 for name in optimizers}
-    print(f"{args.queries} distinct queries, seeds 0-{args.seeds - 1}; mean ± s.e. of the "
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"{args.queries} distinct queries, seeds {seeds[0]}-{seeds[-1]}; mean ± s.e. of the "
           "reported value of the best-by-fitness architecture; (x%) = share of seeds whose "
           "pick is a best-by-fitness architecture; [k runs short] = runs that stopped before "
           "the budget\n")
@@ -123,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|" + "---|" * len(optimizers))
     for benchmark in benchmarks:
         folder, datasets = LANDSCAPES[benchmark]
-        table = import_table(benchmark, args.data / folder)
+        table = import_table(benchmark, None if folder is None else args.data / folder)
         for dataset in datasets:
             reported = table.defaults(dataset)["reported"]
             fitness = table.defaults(dataset)["fitness"]
@@ -136,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in optimizers:
                 t0 = time.perf_counter()
                 traces = [run_once(table, benchmark, dataset, name, seed, args.queries)
-                          for seed in range(args.seeds)]
+                          for seed in seeds]
                 seconds[name] += time.perf_counter() - t0
                 runs = [score(trace, args.queries) for trace in traces]
                 spent = np.array([min(len(trace), args.queries) for trace in traces])
@@ -149,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"({hit:.0%}){short}")
                 pairs.append(f"{benchmark}_{dataset}_{name}_mean_{args.queries}="
                              f"{values.mean():.6g}")
+                pairs.append(f"{benchmark}_{dataset}_{name}_fitness_{args.queries}="
+                             f"{np.mean([f for _, f in runs]):.6g}")
             print(f"| {benchmark} | {dataset} | {reported[0]} | {_fmt(best_rep, best_rep)} | "
                   f"{_fmt(oracle, best_rep)} | "
                   + " | ".join(cells) + " |", flush=True)

@@ -241,7 +241,7 @@ DEFAULT = PAPER.replace(
     mutation_eta_last=None,
     restart_elites=2,
     archive_size=10,
-    arch_mutation_rate=0.5,
+    arch_mutation_rate=0.85,
     arch_mutation_parent="archive",
     tournament_size=3,
 )

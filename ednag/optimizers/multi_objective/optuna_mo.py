@@ -173,8 +173,10 @@ class NSGA2(_OptunaMultiObjective):
 
 
 class MOTPE(_OptunaMultiObjective):
-    """Optuna's ``TPESampler`` on several objectives (MO-TPE; multivariate by Optuna 5's
-    default, ``n_startup_trials=10``).
+    """Optuna's ``TPESampler`` on several objectives (MO-TPE, ``n_startup_trials=10``). With
+    ``multivariate=None`` Optuna 5 decides: independent TPE for several objectives (one
+    Parzen estimator per decision), multivariate for one; ``multivariate=True`` asks for the
+    joint model.
 
     >>> from ednag.pareto import Evaluation
     >>> from ednag.spaces import make_space

@@ -1,0 +1,51 @@
+"""bench/landscapes.py: variants, screening seeds and NAS-Bench-Graph (the wheel's tables)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "landscapes.py"
+
+
+@pytest.fixture(scope="module")
+def landscapes():
+    spec = importlib.util.spec_from_file_location("bench_landscapes", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_landscapes"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pairs(out: str) -> dict[str, float]:
+    last = out.strip().splitlines()[-1]
+    return {k: float(v) for k, v in (item.rsplit("=", 1) for item in last.split())}
+
+
+def test_variants_and_first_seed_on_nasbench_graph(landscapes, capsys):
+    args = ["--only", "nasbench_graph", "--seeds", "2", "--first-seed", "7", "--queries", "12",
+            "--optimizers", "random,ednag[arch_mutation_rate=0.5]"]
+    assert landscapes.main(args) == 0
+    out = capsys.readouterr().out
+    assert "seeds 7-8" in out
+    pairs = _pairs(out)
+    for dataset in ("arxiv", "cora", "photo"):
+        for name in ("random", "ednag[arch_mutation_rate=0.5]"):
+            assert 0.0 < pairs[f"nasbench_graph_{dataset}_{name}_mean_12"] < 1.0
+            assert 0.0 < pairs[f"nasbench_graph_{dataset}_{name}_fitness_12"] < 1.0
+    # the variant's parameter reaches the optimizer: another rate asks other architectures
+    assert landscapes.main(args[:-1] + ["ednag[arch_mutation_rate=0.0]"]) == 0
+    other = _pairs(capsys.readouterr().out)
+    assert any(other[f"nasbench_graph_{d}_ednag[arch_mutation_rate=0.0]_fitness_12"]
+               != pairs[f"nasbench_graph_{d}_ednag[arch_mutation_rate=0.5]_fitness_12"]
+               for d in ("arxiv", "cora", "photo"))
+
+
+def test_unknown_optimizer_names_the_allowed_ones(landscapes, capsys):
+    with pytest.raises(SystemExit):
+        landscapes.main(["--only", "nasbench_graph", "--optimizers", "ednag,nope[x=1]"])
+    err = capsys.readouterr().err
+    assert "unknown optimizer(s) nope[x=1]" in err and "regularized_evolution" in err
