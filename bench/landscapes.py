@@ -69,11 +69,11 @@ def run_settings(table: Table, benchmark: str, dataset: str, optimizer: str, see
     )
 
 
-def run_once(table: Table, benchmark: str, dataset: str, optimizer: str, seed: int,
-             queries: int) -> list[tuple[str, float, float]]:
-    """(arch key, fitness, reported) of each distinct query of one run, in order;
-    ``optimizer`` is a registered name or a variant ``name[key=value;...]``."""
-    name, params = parse_variant(optimizer)
+def run_once(table: Table, benchmark: str, dataset: str, name: str, seed: int,
+             queries: int, params: dict | None = None) -> list[tuple[str, float, float]]:
+    """(arch key, fitness, reported) of each distinct query of one run of registered
+    optimizer ``name`` with ``params``, in order."""
+    params = dict(params or {})
     settings = run_settings(table, benchmark, dataset, name, seed, queries, params)
     space = make_space(benchmark, dataset)
     searcher = make_searcher(name, space, seed=seed, max_queries=queries, **params)
@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"unknown optimizer(s) {', '.join(bad)}; allowed: "
                      f"{', '.join(OPTIMIZERS.names())}")
+    try:  # every variant parsed once, before any table is loaded
+        variants = {spec: parse_variant(spec) for spec in optimizers}
+    except ValueError as err:
+        parser.error(str(err))
     if args.seeds < 1 or args.queries < 1:
         parser.error("--seeds and --queries must be positive")
 
@@ -151,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             oracle = float(rep_col[int(np.argmax(fit_col))])
             cells = []
             for name in optimizers:
+                registered, params = variants[name]
                 t0 = time.perf_counter()
-                traces = [run_once(table, benchmark, dataset, name, seed, args.queries)
+                traces = [run_once(table, benchmark, dataset, registered, seed, args.queries,
+                                   params)
                           for seed in seeds]
                 seconds[name] += time.perf_counter() - t0
                 runs = [score(trace, args.queries) for trace in traces]

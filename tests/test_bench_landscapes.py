@@ -49,3 +49,10 @@ def test_unknown_optimizer_names_the_allowed_ones(landscapes, capsys):
         landscapes.main(["--only", "nasbench_graph", "--optimizers", "ednag,nope[x=1]"])
     err = capsys.readouterr().err
     assert "unknown optimizer(s) nope[x=1]" in err and "regularized_evolution" in err
+
+
+def test_a_malformed_variant_stops_before_any_table_loads(landscapes, capsys, monkeypatch):
+    monkeypatch.setattr(landscapes, "import_table", lambda *a: pytest.fail("table loaded"))
+    with pytest.raises(SystemExit):
+        landscapes.main(["--only", "nasbench_graph", "--optimizers", "ednag[arch_mutation_rate"])
+    assert "expected name[key=value;...]" in capsys.readouterr().err
