@@ -29,10 +29,12 @@ import logging
 import math
 import pickle
 from abc import abstractmethod
+from collections.abc import Mapping
 from numbers import Real
 from typing import Any
 
 from ray.tune.search import Searcher
+from ray.tune.search.sample import Domain
 
 from ednag.atomic import atomic_pickle
 from ednag.optimizers.base import WORST_FITNESS
@@ -89,6 +91,17 @@ def metric_value(fitness: float, mode: str) -> float:
     return fitness if mode == "max" else -fitness
 
 
+def holds_domain(value: Any) -> bool:
+    """Whether a (nested) Tune config holds a search domain (``tune.choice``, ...)."""
+    if isinstance(value, Domain):
+        return True
+    if isinstance(value, Mapping):
+        return any(holds_domain(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_domain(v) for v in value)
+    return False
+
+
 def check_metric_mode(metric: str | None, mode: str | None) -> None:
     if metric is not None and (not isinstance(metric, str) or not metric):
         raise ValueError(f"metric must be a non-empty string, got {metric!r}")
@@ -138,7 +151,9 @@ class ArchSearcher(Searcher):
                 )
         self._metric = self._metric or metric
         self._mode = self._mode or mode
-        return True
+        # False when the param_space holds search domains: this searcher searches its own
+        # space, so Tune refuses them ("unresolved parameters") instead of leaving them unset
+        return not holds_domain(config)
 
     def set_max_concurrency(self, max_concurrent: int) -> bool:
         """Limit the trials handed out and not yet completed (Tune's ``max_concurrent_trials``
@@ -188,6 +203,13 @@ class ArchSearcher(Searcher):
             self._stale[old_id] = choices
             return choices, self._generation_of(choices)
         return None
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        """A trial in flight at save time that reports after a restore is live again: it
+        counts against ``max_concurrent`` and is not handed out a second time."""
+        choices = self._orphans.pop(trial_id, None)
+        if choices is not None:
+            self._live[trial_id] = choices
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False

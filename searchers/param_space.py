@@ -48,7 +48,7 @@ from ednag.spaces.param_spec import (
     unflatten,
 )
 from searchers.ask_tell import AskTellSearcher
-from searchers.base import check_metric_mode, fitness_from_result
+from searchers.base import check_metric_mode, fitness_from_result, holds_domain
 
 
 class ParamSpaceError(ValueError):
@@ -75,22 +75,12 @@ def flatten(space: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, Domai
             constants.update(inner_constants)
         elif isinstance(value, Domain):
             domains[path] = value
-        elif isinstance(value, (list, tuple)) and any(_holds_domain(v) for v in value):
+        elif isinstance(value, (list, tuple)) and any(holds_domain(v) for v in value):
             raise ParamSpaceError(f"param_space[{path!r}]: search domains inside a list are not "
                                   "supported; use a dict")
         else:
             constants[path] = value
     return domains, constants
-
-
-def _holds_domain(value: Any) -> bool:
-    if isinstance(value, Domain):
-        return True
-    if isinstance(value, Mapping):
-        return any(_holds_domain(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_holds_domain(v) for v in value)
-    return False
 
 
 def to_param(path: str, domain: Domain, resolution: int = DEFAULT_RESOLUTION) -> Param:
@@ -187,10 +177,19 @@ class ParamSpaceSearch(Searcher):
         self.seed = seed
         self.max_queries = max_queries
         self.resolution = resolution
-        self._points = deque(copy.deepcopy(points_to_evaluate or []))
+        if points_to_evaluate is not None and not all(
+                isinstance(p, Mapping) for p in points_to_evaluate):
+            raise ValueError("points_to_evaluate must be a list of dicts (configurations)")
+        #: points not yet handed out: the configuration (its choices once the space is known)
+        self._points: deque[tuple[dict[str, Any], Any]] = deque(
+            (copy.deepcopy(dict(p)), None) for p in points_to_evaluate or [])
         self._rewards = list(evaluated_rewards) if evaluated_rewards is not None else None
         self._max_concurrent = max_concurrent
-        self._point_trials: dict[str, dict[str, Any]] = {}
+        #: trial id -> (point, choices) of a point handed out in this session / before a
+        #: restore (its old trial id: Tune may re-run that trial) / handed out again
+        self._point_trials: dict[str, tuple[dict[str, Any], Any]] = {}
+        self._point_orphans: dict[str, tuple[dict[str, Any], Any]] = {}
+        self._point_stale: dict[str, tuple[dict[str, Any], Any]] = {}
         self.space: MixedSpace | None = None
         self.constants: dict[str, Any] = {}
         self._inner: AskTellSearcher | None = None
@@ -205,12 +204,27 @@ class ParamSpaceSearch(Searcher):
                                               **self.optimizer_params)
         self._inner = AskTellSearcher(optimizer, metric="_fitness", mode="max",
                                       max_concurrent=self._max_concurrent)
-        if self._rewards is not None:
-            known = [(self.space.choices_of(self._flat(p)), self._fitness(r))
-                     for p, r in zip(self._points, self._rewards, strict=True)]
-            optimizer.tell_external(known)
-            self._points.clear()
-            self._rewards = None
+        # every point is checked now, not after its trial has run
+        self._points = deque((point, self._point_choices(i, point))
+                             for i, (point, _) in enumerate(self._points))
+        self._tell_rewards()
+
+    def _point_choices(self, index: int, point: dict[str, Any]) -> Any:
+        try:
+            return self.space.choices_of(self._flat(point))
+        except ValueError as err:
+            raise ParamSpaceError(f"points_to_evaluate[{index}]: {err}") from None
+
+    def _tell_rewards(self) -> None:
+        """Tell ``evaluated_rewards`` once the space and the mode are known (a reward's sign
+        depends on the mode, which may come from ``TuneConfig`` after the space)."""
+        if self._rewards is None or self._inner is None or self._mode is None:
+            return
+        self._inner.optimizer.tell_external([
+            (choices, self._fitness(r))
+            for (_, choices), r in zip(self._points, self._rewards, strict=True)])
+        self._points.clear()
+        self._rewards = None
 
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict,
                               **spec: Any) -> bool:
@@ -224,7 +238,11 @@ class ParamSpaceSearch(Searcher):
         self._mode = self._mode or mode
         if self._inner is None and config:
             self._build(config)
-        return True
+            return True
+        self._tell_rewards()
+        # False when a space was given here already and Tune's holds search domains: Tune
+        # then refuses them ("unresolved parameters") instead of this one searching silently
+        return not holds_domain(config)
 
     def set_max_concurrency(self, max_concurrent: int) -> bool:
         self._max_concurrent = max_concurrent
@@ -240,23 +258,45 @@ class ParamSpaceSearch(Searcher):
         if self._metric is None or self._mode is None:
             raise RuntimeError(f"{type(self).__name__} has no metric/mode: pass metric= and "
                                "mode= to it or to tune.TuneConfig")
-        if self._points:
-            point = self._points.popleft()
-            self._point_trials[trial_id] = point
-            return copy.deepcopy(point)
+        self._tell_rewards()
+        live = len(self._point_trials) + self._inner.num_live  # points count too
+        if self._max_concurrent is not None and live >= self._max_concurrent:
+            return None
+        optimizer = self._inner.optimizer
+        while self._points:
+            point, choices = self._points.popleft()
+            # a point costs a query: skipped when evaluated or pending already, or over budget
+            if optimizer.reserve(choices):
+                self._point_trials[trial_id] = (point, choices)
+                return copy.deepcopy(point)
         config = self._inner.suggest(trial_id)
+        if config is None:  # waiting: a point lost by a restore may be run again meanwhile
+            return self._reissue_point(trial_id)
         if not isinstance(config, dict):
-            return config  # None (a barrier) or FINISHED
+            return config  # FINISHED
         values = self.space.values(self.space.from_native(config["arch"]))
         return unflatten({**self.constants, **values})
+
+    def _reissue_point(self, trial_id: str) -> dict[str, Any] | None:
+        """Hand out again a point whose trial was in flight when the state was saved (its old
+        trial id still counts if Tune does re-run it)."""
+        while self._point_orphans:
+            old_id = next(iter(self._point_orphans))
+            point, choices = self._point_orphans.pop(old_id)
+            if self._inner.optimizer.is_reserved(choices):
+                self._point_stale[old_id] = (point, choices)
+                self._point_trials[trial_id] = (point, choices)
+                return copy.deepcopy(point)
+        return None
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
                           error: bool = False) -> None:
         fitness = fitness_from_result(result, error, self._metric or "", self._mode or "max")
-        point = self._point_trials.pop(trial_id, None)
-        if point is not None:
-            choices = self.space.choices_of(self._flat(point))
-            self._inner.optimizer.tell_external([(choices, fitness)])
+        item = (self._point_trials.pop(trial_id, None) or self._point_orphans.pop(trial_id, None)
+                or self._point_stale.pop(trial_id, None))
+        if item is not None:
+            if self._inner.optimizer.is_reserved(item[1]):  # else a second result: ignored
+                self._inner.optimizer.tell_external([(item[1], fitness)])
             return
         if self._inner is not None:
             self._inner.on_trial_complete(trial_id, {"_fitness": fitness}, error=False)
@@ -293,9 +333,11 @@ class ParamSpaceSearch(Searcher):
             self.set_max_concurrency(keep)
         if self._inner is not None:  # trials in flight at save time become orphans
             self._inner.orphan_live_trials()
-        # points handed out but not reported: suggest them again first
-        self._points.extendleft(reversed(list(self._point_trials.values())))
-        self._point_trials = {}
+        # points handed out but not reported: their old trial ids still count; run again only
+        # while the searcher would otherwise wait
+        self._point_orphans.update(self._point_trials)
+        self._point_orphans.update(self._point_stale)
+        self._point_trials, self._point_stale = {}, {}
 
 
 #: EDNAG's settings for a param_space unless given: the ``default`` preset (tuned on NB201)

@@ -160,6 +160,63 @@ def test_points_to_evaluate_come_first_and_known_rewards_are_not_rerun():
     assert known.suggest("t0") != point
 
 
+SMALL = {"w": tune.choice([1, 2, 3]), "d": tune.choice([1, 2])}
+
+
+def test_points_respect_the_concurrency_limit_the_budget_and_run_once():
+    points = [{"w": 1, "d": 1}, {"w": 2, "d": 1}, {"w": 1, "d": 1}]  # the third repeats the first
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0,
+                              max_queries=4, max_concurrent=2, points_to_evaluate=points)
+    assert search.suggest("a") == points[0] and search.suggest("b") == points[1]
+    assert search.suggest("c") is None  # two in flight: the limit holds for points too
+    search.on_trial_complete("a", {"s": 1.0})
+    handed, ids = {"b": points[1]}, iter(range(100))
+    run = [points[0], points[1]]
+    while handed:  # run to the end: the searcher never has more than two in flight
+        while isinstance(config := search.suggest(tid := f"x{next(ids)}"), dict):
+            handed[tid] = config
+            run.append(config)
+            assert len(handed) <= 2
+        trial_id, config = handed.popitem()
+        search.on_trial_complete(trial_id, {"s": float(config["w"])})
+    # four distinct configurations: the repeated point is not run again, the budget kept
+    assert len(run) == 4 == len({(c["w"], c["d"]) for c in run}) == search.num_queries
+    assert search.suggest("z") == "FINISHED"
+
+
+def test_a_points_reward_takes_the_mode_tune_gives_later():
+    search = ParamSpaceSearch(SMALL, optimizer="random", seed=0,
+                              points_to_evaluate=[{"w": 1, "d": 1}], evaluated_rewards=[0.9])
+    search.set_search_properties("loss", "min", {})
+    assert search.optimizer.best()[1] == -0.9  # minimised: a loss of 0.9 is -0.9 fitness
+
+
+def test_bad_points_are_refused_before_any_trial_runs():
+    with pytest.raises(ParamSpaceError, match=r"points_to_evaluate\[1\].*9"):
+        ParamSpaceSearch(SMALL, metric="s", mode="max", points_to_evaluate=[
+            {"w": 1, "d": 1}, {"w": 9, "d": 1}])
+    with pytest.raises(ParamSpaceError, match=r"points_to_evaluate\[0\].*'d'"):
+        ParamSpaceSearch(SMALL, metric="s", mode="max", points_to_evaluate=[{"w": 2}])
+
+
+def test_a_point_in_flight_at_save_counts_under_its_old_trial_id(tmp_path):
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0,
+                              points_to_evaluate=[{"w": 1, "d": 1}])
+    assert search.suggest("t0") == {"w": 1, "d": 1}
+    search.save(str(tmp_path / "s.pkl"))
+    restored = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0)
+    restored.restore(str(tmp_path / "s.pkl"))
+    restored.on_trial_complete("t0", {"s": 0.5})  # Tune re-ran the trial under its old id
+    assert restored.num_queries == 1
+    assert all(restored.suggest(f"n{i}") != {"w": 1, "d": 1} for i in range(3))
+
+
+def test_a_param_space_given_twice_is_refused_by_tune():
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max")
+    assert search.set_search_properties(None, None, {"x": tune.uniform(0, 1)}) is False
+    assert search.set_search_properties(None, None, {"epochs": 3}) is True
+
+
 def test_failures_are_the_worst_result():
     search = EDNAGSearch(SPACE, metric="score", mode="max", seed=0, max_queries=3)
     search.suggest("a")

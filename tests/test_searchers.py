@@ -268,6 +268,31 @@ def test_a_restored_trial_that_does_report_is_used(tmp_path):
     assert restored.suggest("next") is not None
 
 
+def test_a_restored_trial_that_reports_counts_against_the_concurrency_limit(tmp_path):
+    searcher = make_searcher("random", make_space("nb201"), seed=0, max_queries=10)
+    searcher.set_max_concurrency(2)
+    handed = {tid: searcher.suggest(tid) for tid in ("a", "b")}
+    searcher.save(str(tmp_path / "s.pkl"))
+    restored = make_searcher("random", make_space("nb201"), seed=0, max_queries=10)
+    restored.restore(str(tmp_path / "s.pkl"))
+    restored.set_max_concurrency(2)
+    for tid in handed:  # Tune re-runs both; they report before they finish
+        restored.on_trial_result(tid, {"fitness": 0.1})
+    assert restored.num_live == 2 and restored.suggest("c") is None
+    restored.on_trial_complete("a", {"fitness": 0.1})
+    new = restored.suggest("c")
+    assert new is not None and new["arch"] not in {c["arch"] for c in handed.values()}
+
+
+def test_search_domains_in_tunes_param_space_are_refused():
+    from ray import tune
+
+    searcher = make_searcher("random", make_space("nb201"), seed=0, max_queries=3)
+    assert searcher.set_search_properties("fitness", "max", {"table": "nb201"}) is True
+    assert searcher.set_search_properties(
+        "fitness", "max", {"opt": {"lr": tune.uniform(0, 1)}}) is False
+
+
 # ---------------------------------------------------------------------- DedupeSearcher
 class ScriptedInner(Searcher):
     """A fake third-party searcher that proposes a fixed list of decision tuples."""

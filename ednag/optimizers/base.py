@@ -150,14 +150,37 @@ class Optimizer(ABC):
             self._best = (choices, value)
         return value
 
+    def reserve(self, choices: Choices) -> bool:
+        """Hold an architecture that is evaluated outside :meth:`ask` (a user's
+        ``points_to_evaluate``) as pending until :meth:`tell_external` brings its result: it
+        counts against the budget and is never proposed meanwhile. ``False`` (nothing held)
+        when it is evaluated or pending already, or no query is left."""
+        key = self.space.key(choices)
+        if key in self._cache or key in self._pending or self.remaining == 0:
+            return False
+        self._pending[key] = choices
+        self._reserved = self._reserved | {key}
+        return True
+
+    def is_reserved(self, choices: Choices) -> bool:
+        """Whether :meth:`reserve` holds ``choices`` (its result not yet told)."""
+        return self.space.key(choices) in self._reserved
+
+    #: keys held by :meth:`reserve` (a class default, so states pickled before it load)
+    _reserved: frozenset[str] = frozenset()
+
     def tell_external(self, results: Sequence[tuple[Choices, float]]) -> None:
         """Results of architectures evaluated outside :meth:`ask` (a user's
-        ``points_to_evaluate``, known rewards): each new key joins the cache as a query and is
-        never proposed again; repeats and pending keys are ignored."""
+        ``points_to_evaluate``, known rewards): each new or :meth:`reserve`-held key joins the
+        cache as a query and is never proposed again; repeats and other pending keys are
+        ignored."""
         clean: list[tuple[Choices, float]] = []
         for choices, fitness in results:
             key = self.space.key(choices)
-            if key in self._cache or key in self._pending:
+            if key in self._reserved:
+                del self._pending[key]
+                self._reserved = self._reserved - {key}
+            elif key in self._cache or key in self._pending:
                 continue
             clean.append((choices, self._record(key, choices, fitness)))
         if clean:
