@@ -184,3 +184,27 @@ def test_random_search_is_uniform_enough():
     order = drive(opt, fn=lambda a: 0.0)
     counts = np.bincount([a[0] for a in order], minlength=5)
     assert counts.min() > 450 and counts.max() < 750
+
+
+@pytest.mark.parametrize("name", ["random", "regularized_evolution", "ednag", "local_search",
+                                  "bananas", "ednag_guided", "diffusionnag"])
+def test_a_reserved_architecture_is_a_pending_query_until_told(name):
+    """``reserve`` (a user's point in flight) holds a query no optimizer may propose."""
+    from ednag.registry import OPTIMIZERS
+
+    space = make_space("nb201")
+    opt = OPTIMIZERS.get(name).target.load()(space, seed=0, max_queries=25)
+    point = space.sample(np.random.default_rng(7))
+    assert opt.reserve(point) and not opt.reserve(point)  # held once
+    assert opt.remaining == 24 and opt.is_reserved(point)
+    asked = []
+    while len(asked) < 24:
+        batch = opt.ask()
+        assert batch, "the reserved point must not block the other queries"
+        assert all(space.key(a) != space.key(point) for a in batch)
+        asked += batch
+        opt.tell([(a, float(sum(a))) for a in batch])
+    assert not opt.finished and opt.ask() == []  # the budget is spent, the point still out
+    opt.tell_external([(point, 99.0)])
+    assert opt.finished and opt.num_queries == 25 and opt.best() == (point, 99.0)
+    assert not opt.reserve(space.sample(np.random.default_rng(8)))  # no query left
