@@ -74,7 +74,9 @@ def tabular_trainable(config: dict[str, Any]) -> None:
     constants = settings.constants()
     i_query, i_fitness = names.index("query_index"), names.index("fitness")
     chunk: list[tuple[Any, ...]] = []
-    best = -math.inf
+    # a retry continues the run: its best so far comes from what it had already looked up
+    best = max((float(v[0]) for v in sim.seen.values() if math.isfinite(v[0])),
+               default=-math.inf)
     queries = len(sim.seen)
     clock = time.perf_counter
     last = last_checkpoint = loop_start = clock()

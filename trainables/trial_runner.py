@@ -137,8 +137,12 @@ class TrialRowsCallback(tune.Callback):
                       self._last_generation, "ok", extra=self._columns.get(key))
 
     def flush(self) -> None:
-        """Write buffered rows as one part."""
+        """Write buffered rows (and the searcher's pending repeats) as one part."""
         self._drain()
+        self._write()
+
+    def _write(self) -> None:
+        """Write buffered rows as one part."""
         if self._buffer:
             path = self.writer.write_rows(self.settings.optimizer, self.settings.seed,
                                           self._buffer)
@@ -192,8 +196,10 @@ class TrialRowsCallback(tune.Callback):
 
     # ------------------------------------------------------------------ checkpointing
     def get_state(self) -> dict[str, Any]:
-        """Saved with the searcher's state in Tune's experiment checkpoint."""
-        self.flush()
+        """Saved with the searcher's state in Tune's experiment checkpoint (saved just
+        before): the rows written match it, so the searcher's repeats not yet drained stay in
+        it and are written once, after a restore too."""
+        self._write()
         return {
             "eval_index": self._eval_index, "seen": dict(self._seen), "best": self._best,
             "columns": dict(self._columns),
@@ -284,7 +290,9 @@ def run_trials(
             tune.with_parameters(Ref.parse(s.trainable_ref).load(), **fixed), resources)
         if resume and tune.Tuner.can_restore(str(path)):
             progress.note(f"{s.optimizer} seed {s.seed}: resuming from {path}")
-            tuner = tune.Tuner.restore(str(path), trainable, resume_errored=True)
+            # errored trials stay errored (their rows are written, the searcher was told);
+            # trials in flight at the kill are re-run by Tune or re-suggested by the searcher
+            tuner = tune.Tuner.restore(str(path), trainable)
         else:
             shutil.rmtree(path, ignore_errors=True)
             writer.clear_run(s.optimizer, s.seed)
