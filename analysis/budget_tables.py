@@ -24,7 +24,7 @@ from analysis.stats import pairwise_tests
 DEFAULT_BUDGETS: tuple[int, ...] = (50, 100, 200, 500, 1000)
 
 TABLE_COLUMNS = [
-    "budget", "optimizer", "seeds", "mean", "std", "median", "found", "found_frac",
+    "budget", "optimizer", "seeds", "mean", "se", "std", "median", "found", "found_frac",
     "median_queries_to_optimum", "n_found", "queried_optimum_frac", "short",
 ]
 
@@ -129,6 +129,7 @@ def budget_table(per_seed: pd.DataFrame) -> pd.DataFrame:
     table = grouped.agg(
         seeds=("value", "count"),
         mean=("value", "mean"),
+        se=("value", "sem"),  # the standard error over seeds (what the tables show)
         std=("value", "std"),
         median=("value", "median"),
         found=("found", "sum"),

@@ -155,10 +155,12 @@ def _reported_name(results: ResultSet) -> str:
 
 def reported_label(results: ResultSet) -> str:
     """An axis label with units, e.g. ``"test accuracy (%)"``."""
-    name = reported_name(results).replace("_", " ").replace("-", " ").strip()
+    raw = reported_name(results)
+    sign = "-" if raw.startswith("-") else ""  # a minimised metric, negated: say so
+    name = raw.lstrip("-").replace("_", " ").replace("-", " ").strip()
     if name.startswith("test acc") or name == "test":
         name = "test accuracy"
     top = results.frame["reported"].max()
     if "acc" in name and math.isfinite(top) and 1.0 < top <= 100.0:
-        return f"{name} (%)"
-    return name
+        return f"{sign}{name} (%)"
+    return f"{sign}{name}"

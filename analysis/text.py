@@ -48,7 +48,7 @@ def summary_cells(table: pd.DataFrame, tests: pd.DataFrame, digits: int = 2) -> 
                     "budget": str(budget),
                     "optimizer": str(rec.optimizer),
                     "seeds": seeds,
-                    "mean ± std": f"{_num(rec.mean, digits)} ± {_num(rec.std, digits)}",
+                    "mean ± SE": f"{_num(rec.mean, digits)} ± {_num(rec.se, digits)}",
                     "found optimum": f"{rec.found}/{rec.seeds}",
                     "queries to optimum (median)": to_opt,
                     "p vs best": p_cell,

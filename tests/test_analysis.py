@@ -217,6 +217,7 @@ def test_budget_table_numbers():
     assert a2["found"] == 1 and a2["median_queries_to_optimum"] == 2 and a2["short"] == 0
     assert a4["mean"] == pytest.approx((60 + 65 + 58) / 3)
     assert a4["std"] == pytest.approx(np.std([60, 65, 58], ddof=1))
+    assert a4["se"] == pytest.approx(np.std([60, 65, 58], ddof=1) / np.sqrt(3))
     assert a4["found"] == 0 and np.isnan(a4["median_queries_to_optimum"])
     assert a4["queried_optimum_frac"] == pytest.approx(1 / 3)  # A/1 only (A/0 at query 5)
     assert a4["short"] == 1  # A/2 stopped at 2 queries: counted with 58 and flagged
@@ -430,3 +431,16 @@ def test_found_the_optimum_is_the_tables_best_fitness_when_the_config_has_it():
     legacy = incumbent_trace(results_from_frame(hand_frame(), CONFIG), resolve_optimum(
         results_from_frame(hand_frame(), CONFIG)))
     assert legacy.best_is_optimum[legacy.run_slice(1)].tolist() == [False, True] + [False] * 4
+
+
+def test_the_label_of_a_minimised_metric_keeps_its_sign(monkeypatch):
+    import analysis.optimum as optimum
+
+    class Results:
+        frame = pd.DataFrame({"reported": [-0.3, -0.2]})
+
+    monkeypatch.setattr(optimum, "reported_name", lambda results: "-test_logloss")
+    assert optimum.reported_label(Results()) == "-test logloss"
+    monkeypatch.setattr(optimum, "reported_name", lambda results: "test_acc")
+    Results.frame = pd.DataFrame({"reported": [93.1, 94.2]})
+    assert optimum.reported_label(Results()) == "test accuracy (%)"
