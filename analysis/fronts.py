@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.budget_tables import budget_tests
+from analysis.errors import ResultsError
 from analysis.load import ResultSet
 from ednag.experiment.plan import front_record
 from ednag.experiment.settings import VIOLATION_COLUMN, metric_column
@@ -28,11 +29,24 @@ from ednag.pareto import FrontScale, pareto_mask
 
 
 def front_meta(results: ResultSet) -> dict[str, Any] | None:
-    """The ``front`` metadata of a multi-objective comparison (``None`` otherwise)."""
-    for config in results.configs.values():
-        if config.get("front"):
-            return config["front"] | {"reported": config.get("reported")}
-    return None
+    """The ``front`` metadata of a multi-objective comparison (``None`` otherwise). Every
+    result directory must search the same objectives: a run without them would score a
+    hypervolume of 0 (a :class:`ResultsError` names the directory instead)."""
+    found = {label: config for label, config in results.configs.items() if config.get("front")}
+    if not found:
+        return None
+    first_label, first = next(iter(found.items()))
+    objectives = first["front"].get("objectives")
+    for label, config in results.configs.items():
+        other = (config.get("front") or {}).get("objectives")
+        if other != objectives:
+            what = ("is single-objective" if other is None
+                    else f"searches {other}")
+            raise ResultsError(
+                f"result directory {label!r} {what}, but {first_label!r} searches the "
+                f"objectives {objectives}: a hypervolume comparison needs the same objectives "
+                "in every directory (analyse them separately)")
+    return first["front"] | {"reported": first.get("reported")}
 
 
 def scale_of(meta: dict[str, Any]) -> FrontScale:

@@ -444,3 +444,20 @@ def test_the_label_of_a_minimised_metric_keeps_its_sign(monkeypatch):
     monkeypatch.setattr(optimum, "reported_name", lambda results: "test_acc")
     Results.frame = pd.DataFrame({"reported": [93.1, 94.2]})
     assert optimum.reported_label(Results()) == "test accuracy (%)"
+
+
+def test_a_hypervolume_comparison_refuses_directories_with_other_objectives():
+    from types import SimpleNamespace
+
+    from analysis.errors import ResultsError
+    from analysis.fronts import front_meta
+
+    mo = {"front": {"objectives": [["valid_acc", 200, "max"], ["params_mb", None, "min"]]},
+          "reported": ["test_acc", 200]}
+    assert front_meta(SimpleNamespace(configs={"a": mo, "b": mo}))["reported"] == ["test_acc", 200]
+    assert front_meta(SimpleNamespace(configs={"so": {}})) is None
+    with pytest.raises(ResultsError, match="'so' is single-objective.*same objectives"):
+        front_meta(SimpleNamespace(configs={"mo": mo, "so": {}}))
+    other = {"front": {"objectives": [["valid_acc", 200, "max"], ["flops", None, "min"]]}}
+    with pytest.raises(ResultsError, match="'lat' searches"):
+        front_meta(SimpleNamespace(configs={"mo": mo, "lat": other}))
