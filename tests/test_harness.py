@@ -359,3 +359,24 @@ def test_trial_mode_interrupted_run_resumes_with_tuner_restore(ray_session, tmp_
     assert rows["eval_index"].tolist() == list(range(len(rows)))
     kept = before.merge(rows, on=["eval_index", "arch", "fitness"], how="left", indicator=True)
     assert (kept["_merge"] == "both").all()
+
+
+def test_ctrl_c_stops_a_trial_mode_run_instead_of_marking_it_done(monkeypatch):
+    """Tune's graceful SIGINT handler makes ``fit()`` return as if finished; the runner turns
+    it off for the fit (restoring the caller's setting) so Ctrl-C raises."""
+    import inspect
+    import os
+
+    import ray.tune.tune as tune_module
+
+    from trainables.trial_runner import TUNE_SIGINT, ctrl_c_raises
+
+    assert TUNE_SIGINT in inspect.getsource(tune_module._setup_signal_catching)
+    monkeypatch.delenv(TUNE_SIGINT, raising=False)
+    with ctrl_c_raises():
+        assert os.environ[TUNE_SIGINT] == "1"
+    assert TUNE_SIGINT not in os.environ
+    monkeypatch.setenv(TUNE_SIGINT, "0")
+    with pytest.raises(KeyboardInterrupt), ctrl_c_raises():
+        raise KeyboardInterrupt
+    assert os.environ[TUNE_SIGINT] == "0"

@@ -19,11 +19,13 @@ whose trials Tune and the restored searcher then redo.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,27 @@ logger = logging.getLogger(__name__)
 
 FLUSH_ROWS = 200
 FLUSH_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C stops ``ednag run`` instead of Tune's graceful stop, which returns from
+    ``fit()`` as if the run had finished (it would then be marked done, and ``--resume`` would
+    skip it). Tune's last periodic checkpoint and the rows written up to it are what
+    ``--resume`` continues from."""
+    before = os.environ.get(TUNE_SIGINT)
+    os.environ[TUNE_SIGINT] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TUNE_SIGINT, None)
+        else:
+            os.environ[TUNE_SIGINT] = before
+
+
+#: Tune's switch for its own SIGINT handler
+TUNE_SIGINT = "TUNE_DISABLE_SIGINT_HANDLER"
 
 
 class TrialRowsCallback(tune.Callback):
@@ -316,7 +339,12 @@ def run_trials(
         level = quiet.level
         quiet.setLevel(logging.ERROR)
         try:
-            tuner.fit()
+            with ctrl_c_raises():
+                tuner.fit()
+        except KeyboardInterrupt:
+            progress.note(f"{s.optimizer} seed {s.seed}: interrupted, not finished; run the "
+                          "same command with --resume to continue it")
+            raise
         except Exception as err:  # noqa: BLE001 - reported per run, the others go on
             errors.append(f"{s.optimizer} seed {s.seed}: {err}")
             continue
