@@ -145,6 +145,11 @@ def _check_columns(schema: pa.Schema, hive: set[str], file: Path) -> None:
 
 
 def _castable(source: pa.DataType, target: pa.DataType) -> bool:
+    """Whether every value of ``source`` casts to ``target``: a text column never counts as
+    numeric or boolean (an empty test cast would pass, and a bad value fail only later)."""
+    text = pa.types.is_string(source) or pa.types.is_large_string(source)
+    if text and not (pa.types.is_string(target) or pa.types.is_large_string(target)):
+        return False
     try:
         pa.array([], source).cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

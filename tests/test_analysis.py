@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scipy import stats as sps
@@ -117,6 +118,16 @@ def test_missing_column_is_named(tmp_path):
     table = to_table(hand_frame(), CONFIG).drop_columns(["sim_time_s", "reported"])
     pq.write_table(table, tmp_path / "part.parquet")
     with pytest.raises(ResultsError, match="missing result columns reported, sim_time_s"):
+        load_results(tmp_path)
+
+
+def test_a_text_column_where_numbers_belong_is_named(tmp_path):
+    table = to_table(hand_frame(), CONFIG)
+    i = table.schema.get_field_index("fitness")
+    text = pa.array([str(v) for v in table.column("fitness").to_pylist()[:-1]] + ["abc"])
+    table = table.set_column(i, pa.field("fitness", pa.string()), text)
+    pq.write_table(table, tmp_path / "part.parquet")
+    with pytest.raises(ResultsError, match="column 'fitness' has type string, expected double"):
         load_results(tmp_path)
 
 
