@@ -231,7 +231,10 @@ def write_front_report(results: ResultSet, out: Path, budgets: Sequence[int],
     ref = ", ".join(f"{v:.4g}" for v in signed_reference(meta))
     section = "\n".join([
         "<h2>Multi-objective: normalised hypervolume</h2>",
-        "<p>Objectives (reported): " + ", ".join(objective_label(o) for o in meta["objectives"])
+        "<p>Objectives (" + ("searched: with no table, the hypervolume is scored on the "
+                             "metrics the optimizers saw, not on a held-out one"
+                             if meta.get("empirical") else "reported") + "): "
+        + ", ".join(objective_label(o) for o in meta["objectives"])
         + f". Hypervolume of the feasible distinct queries divided by the {front_name(meta)}'s "
           f"({scale.true_hv:.4g} after scaling each objective to [0, 1] over that front); "
           f"reference point ({ref}).</p>",

@@ -285,3 +285,4 @@ def test_a_users_function_with_two_objectives(ray_session, tmp_path, monkeypatch
     assert hv["value"].tolist() == [pytest.approx(1.0)]  # the only run found the whole front
     report = write_front_report(results, tmp_path, [8], {}, "mo-user")
     assert report is not None and "best front found by any run" in report[2]
+    assert "scored on the metrics the optimizers saw" in report[2]  # not called "reported"
