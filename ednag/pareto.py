@@ -301,16 +301,19 @@ class FrontScale:
         true_hv = hypervolume(scaled, np.full(pts.shape[1], -margin))
         return cls(tuple(ideal.tolist()), tuple(nadir.tolist()), float(margin), float(true_hv))
 
-    def scale(self, points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    def _span(self) -> np.ndarray:
+        """Each objective's scaling unit: ideal - nadir, or 1 where the front is flat."""
         ideal, nadir = np.asarray(self.ideal), np.asarray(self.nadir)
-        span = np.where(ideal > nadir, ideal - nadir, 1.0)
-        return (as_points(points) - nadir) / span
+        return np.where(ideal > nadir, ideal - nadir, 1.0)
+
+    def scale(self, points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+        return (as_points(points) - np.asarray(self.nadir)) / self._span()
 
     @property
     def reference_point(self) -> tuple[float, ...]:
-        """The reference point in the objectives' own (maximised) units."""
-        ideal, nadir = np.asarray(self.ideal), np.asarray(self.nadir)
-        return tuple((nadir - self.margin * (ideal - nadir)).tolist())
+        """The reference point in the objectives' own (maximised) units (the same span as
+        :meth:`scale`, so a flat objective's point lies ``margin`` raw units below)."""
+        return tuple((np.asarray(self.nadir) - self.margin * self._span()).tolist())
 
     def normalised_hv(self, points: Sequence[Sequence[float]] | np.ndarray) -> float:
         pts = as_points(points)

@@ -123,6 +123,11 @@ def test_front_scale_normalises_by_the_true_front():
     assert scale.true_hv == pytest.approx(0.46)
     assert scale.normalised_hv(STAIR) == pytest.approx(1.0)
     assert scale.normalised_hv([[2.0, 2.0]]) == pytest.approx(0.36 / 0.46)
+    # a one-point front is flat in every objective: the stated reference is where the
+    # hypervolume is measured from, margin raw units below it
+    single = FrontScale.from_points([[5.0, -3.0]], margin=0.1)
+    assert single.reference_point == pytest.approx((4.9, -3.1))
+    assert single.normalised_hv([[5.0, -3.0]]) == pytest.approx(1.0)
     assert hv_curve([[2.0, 2.0], [3.0, 1.0], [1.0, 3.0]], scale, [1, 3, 10]) == pytest.approx(
         [0.36 / 0.46, 1.0, 1.0]
     )
