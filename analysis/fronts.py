@@ -32,10 +32,10 @@ def front_meta(results: ResultSet) -> dict[str, Any] | None:
     """The ``front`` metadata of a multi-objective comparison (``None`` otherwise). Every
     result directory must search the same objectives: a run without them would score a
     hypervolume of 0 (a :class:`ResultsError` names the directory instead)."""
-    found = {label: config for label, config in results.configs.items() if config.get("front")}
-    if not found:
+    first_label, first = next(((label, config) for label, config in results.configs.items()
+                               if config.get("front")), (None, None))
+    if first is None:
         return None
-    first_label, first = next(iter(found.items()))
     objectives = first["front"].get("objectives")
     for label, config in results.configs.items():
         other = (config.get("front") or {}).get("objectives")

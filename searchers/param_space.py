@@ -258,7 +258,6 @@ class ParamSpaceSearch(Searcher):
         if self._metric is None or self._mode is None:
             raise RuntimeError(f"{type(self).__name__} has no metric/mode: pass metric= and "
                                "mode= to it or to tune.TuneConfig")
-        self._tell_rewards()
         live = len(self._point_trials) + self._inner.num_live  # points count too
         if self._max_concurrent is not None and live >= self._max_concurrent:
             return None

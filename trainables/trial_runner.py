@@ -49,6 +49,10 @@ FLUSH_ROWS = 200
 FLUSH_SECONDS = 2.0
 
 
+#: Tune's switch for its own SIGINT handler
+TUNE_SIGINT = "TUNE_DISABLE_SIGINT_HANDLER"
+
+
 @contextlib.contextmanager
 def ctrl_c_raises() -> Iterator[None]:
     """Ctrl-C stops ``ednag run`` instead of Tune's graceful stop, which returns from
@@ -64,10 +68,6 @@ def ctrl_c_raises() -> Iterator[None]:
             os.environ.pop(TUNE_SIGINT, None)
         else:
             os.environ[TUNE_SIGINT] = before
-
-
-#: Tune's switch for its own SIGINT handler
-TUNE_SIGINT = "TUNE_DISABLE_SIGINT_HANDLER"
 
 
 class TrialRowsCallback(tune.Callback):
