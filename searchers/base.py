@@ -109,7 +109,27 @@ def check_metric_mode(metric: str | None, mode: str | None) -> None:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
 
-class ArchSearcher(Searcher):
+class StagedSearcher(Searcher):
+    """A searcher that remembers the folder Tune staged its experiment checkpoint in.
+
+    Tune writes the experiment checkpoint (trial states, searcher, callbacks) to a staging
+    folder and copies it to the experiment folder in the background; a run that dies between
+    the two would resume from an older checkpoint than the rows written for the newer one.
+    ``trainables.trial_runner`` copies the staged checkpoint itself then."""
+
+    #: the folder of the last checkpoint saved or restored in this session
+    staged_dir: str | None = None
+
+    def save_to_dir(self, checkpoint_dir: str, session_str: str = "default") -> None:
+        super().save_to_dir(checkpoint_dir, session_str)
+        self.staged_dir = checkpoint_dir
+
+    def restore_from_dir(self, checkpoint_dir: str) -> None:
+        super().restore_from_dir(checkpoint_dir)
+        self.staged_dir = checkpoint_dir  # this session's staging folder (not the saved one)
+
+
+class ArchSearcher(StagedSearcher):
     """Base class of the searchers in this package (see the module docstring)."""
 
     def __init__(

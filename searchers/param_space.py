@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from ray.tune.search import Searcher
 from ray.tune.search.sample import (
     Categorical,
     Domain,
@@ -48,7 +47,12 @@ from ednag.spaces.param_spec import (
     unflatten,
 )
 from searchers.ask_tell import AskTellSearcher
-from searchers.base import check_metric_mode, fitness_from_result, holds_domain
+from searchers.base import (
+    StagedSearcher,
+    check_metric_mode,
+    fitness_from_result,
+    holds_domain,
+)
 
 
 class ParamSpaceError(ValueError):
@@ -127,7 +131,7 @@ def space_from_param_space(param_space: Mapping[str, Any],
 
 
 # ---------------------------------------------------------------------------- the searcher
-class ParamSpaceSearch(Searcher):
+class ParamSpaceSearch(StagedSearcher):
     """A registered ask/tell optimizer (``optimizer``, default ``ednag``) over a Tune
     ``param_space``, given here or by Tune (``Tuner(param_space=...)`` calls
     :meth:`set_search_properties`).

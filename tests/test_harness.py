@@ -324,14 +324,19 @@ def test_config_errors_before_ray_starts(tmp_path, synthetic_nb201):
 
 
 @pytest.mark.ray
+@pytest.mark.parametrize("copy_lags", [False, True], ids=["synced", "background-copy-lags"])
 def test_trial_mode_interrupted_run_resumes_with_tuner_restore(ray_session, tmp_path,  # noqa: ARG001
-                                                               synthetic_nb201, monkeypatch):
+                                                               synthetic_nb201, monkeypatch,
+                                                               copy_lags):
     """Kill a trial-mode run (a driver-side callback raises once after some rows are written),
-    then --resume (Tuner.restore): every query counted once, the old rows kept."""
+    then --resume (Tuner.restore): every query counted once, the old rows kept. With
+    ``copy_lags`` Tune's background copy of its staged checkpoint never ran (a loaded machine):
+    the rows on disk still match the checkpoint the resume starts from."""
+    from ray.train._internal.storage import _FilesystemSyncer
+
     from trainables import trial_runner as trial_mode
 
     monkeypatch.setenv("TUNE_GLOBAL_CHECKPOINT_S", "0")  # checkpoint the experiment every step
-    monkeypatch.setattr(trial_mode, "FLUSH_ROWS", 2)
     budget = 12
     config = experiment(tmp_path, synthetic_nb201, mode="trial", workers=2, seeds=[1],
                         optimizers={"random": {}}, budget={"queries": budget})
@@ -344,10 +349,12 @@ def test_trial_mode_interrupted_run_resumes_with_tuner_restore(ray_session, tmp_
             raise RuntimeError("simulated kill")
         return real(self, iteration, trials, trial, result, **info)
 
-    monkeypatch.setattr(trial_mode.TrialRowsCallback, "on_trial_result", crashing)
-    out, errors = run_experiment(config, out=tmp_path / "cut", summary=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(trial_mode.TrialRowsCallback, "on_trial_result", crashing)
+        if copy_lags:
+            patch.setattr(_FilesystemSyncer, "sync_up", lambda self, *a, **k: False)
+        out, errors = run_experiment(config, out=tmp_path / "cut", summary=False)
     assert errors and "simulated kill" in errors[0]
-    monkeypatch.setattr(trial_mode.TrialRowsCallback, "on_trial_result", real)
     before = read_rows(out)
     assert 0 < len(before) < budget
     _, errors = run_experiment(config, out=out, resume=True, summary=False)

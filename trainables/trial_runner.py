@@ -4,7 +4,8 @@ Per (optimizer, seed) one ``Tuner`` runs the run's trainable (a registered one, 
 :func:`~trainables.lookup.lookup_trainable`) with ``max_concurrent_trials = workers``,
 ``reuse_actors=True`` and ``FailureConfig(max_failures)``: a trial whose worker dies is retried. The driver-side
 :class:`TrialRowsCallback` turns every trial result (and error) into a row, adds the searcher's
-free repeats (``drain_repeats()``), and writes Parquet parts as rows arrive.
+free repeats (``drain_repeats()``), and writes the rows as a Parquet part at each of Tune's
+experiment checkpoints (and at the end), so the rows on disk always match a saved checkpoint.
 
 A multi-objective run's searcher is told an :class:`~ednag.pareto.Evaluation`: the ``lookup``
 trainable reports the objectives, the violation and the rows' ``metric.<name>`` columns
@@ -13,8 +14,11 @@ reported metrics and writes them into Tune's result, which is what the searcher 
 the trial completes (a missing or NaN objective: a failed evaluation, an ``error`` row).
 
 ``--resume`` uses ``Tuner.restore``. Tune saves the searcher's and this callback's state in one
-experiment checkpoint; on restore the callback deletes the parts written after that checkpoint,
-whose trials Tune and the restored searcher then redo.
+experiment checkpoint, staged in a scratch folder and copied to the experiment folder in the
+background. A run that dies inside a step (an exception in Tune's loop) keeps the rows of its
+last checkpoint: the callback copies the staged checkpoint itself and drops the rows that came
+after it, whose trials Tune and the restored searcher redo. On restore the callback deletes any
+part newer than the checkpoint it resumes from (a kill during Tune's background copy).
 """
 
 from __future__ import annotations
@@ -45,10 +49,6 @@ from trainables.objectives import (
 
 logger = logging.getLogger(__name__)
 
-FLUSH_ROWS = 200
-FLUSH_SECONDS = 2.0
-
-
 #: Tune's switch for its own SIGINT handler
 TUNE_SIGINT = "TUNE_DISABLE_SIGINT_HANDLER"
 
@@ -73,17 +73,21 @@ def ctrl_c_raises() -> Iterator[None]:
 class TrialRowsCallback(tune.Callback):
     """Driver side: one row per finished trial (and per free repeat) of one run."""
 
-    def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any) -> None:
+    def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any,
+                 experiment_dir: Path | None = None) -> None:
         self.writer = writer
         self.settings = settings
         self.searcher = searcher
         self.progress = progress
+        #: Tune's experiment folder of this run (where a dying run copies its staged checkpoint)
+        self.experiment_dir = experiment_dir
+        #: inside Tune's step (between on_step_begin and on_step_end)
+        self._in_step = False
         self._eval_index = 0
         self._seen: dict[str, tuple[float, float | None]] = {}  # key -> (reported, time)
         self._best: float | None = None
         self._parts: list[str] = []
         self._buffer: list[dict[str, Any]] = []
-        self._last_flush = time.monotonic()
         self._wall_offset = 0.0
         self._start = time.monotonic()
         self._last_generation: int | None = None
@@ -171,7 +175,6 @@ class TrialRowsCallback(tune.Callback):
                                           self._buffer)
             self._parts.append(path.name)
             self._buffer = []
-        self._last_flush = time.monotonic()
 
     # ------------------------------------------------------------------ Tune hooks
     def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ARG002
@@ -198,8 +201,6 @@ class TrialRowsCallback(tune.Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ARG002
         self._evaluated(trial, self._latest.pop(trial.trial_id, None), "ok")
         self._drain()
-        if len(self._buffer) >= FLUSH_ROWS or time.monotonic() - self._last_flush > FLUSH_SECONDS:
-            self.flush()
 
     def on_trial_recover(self, iteration, trials, trial, **info):  # noqa: ARG002
         self.progress.note(f"{self.settings.optimizer} seed {self.settings.seed}: trial "
@@ -209,10 +210,24 @@ class TrialRowsCallback(tune.Callback):
         latest = self._latest.pop(trial.trial_id, None)
         self._evaluated(trial, {"_epochs": (latest or {}).get("_epochs")}, "error")
 
+    def on_step_begin(self, iteration, trials, **info):  # noqa: ARG002
+        self._in_step = True
+
     def on_step_end(self, iteration, trials, **info):  # noqa: ARG002
+        self._in_step = False
         self._drain()
 
     def on_experiment_end(self, trials, **info):  # noqa: ARG002
+        if self._in_step:
+            # Tune's loop raised inside a step: no final checkpoint follows. Keep the last one
+            # (its rows are written) and leave the rows since to the resumed run, which redoes
+            # their trials; its background copy may lag, so copy the checkpoint now.
+            dropped, self._buffer = len(self._buffer), []
+            copied = copy_staged_checkpoint(getattr(self.searcher, "staged_dir", None),
+                                            self.experiment_dir)
+            logger.info("run died inside a step: %d unsaved rows left to the resumed run, "
+                        "staged checkpoint copied: %s", dropped, copied)
+            return
         self.flush()
         self.progress.finish(self.settings.optimizer, self.settings.seed, len(self._seen),
                              self._best)
@@ -220,8 +235,8 @@ class TrialRowsCallback(tune.Callback):
     # ------------------------------------------------------------------ checkpointing
     def get_state(self) -> dict[str, Any]:
         """Saved with the searcher's state in Tune's experiment checkpoint (saved just
-        before): the rows written match it, so the searcher's repeats not yet drained stay in
-        it and are written once, after a restore too."""
+        before): the buffered rows are written now, so the parts match it; the searcher's
+        repeats not yet drained stay in it and are written once, after a restore too."""
         self._write()
         return {
             "eval_index": self._eval_index, "seen": dict(self._seen), "best": self._best,
@@ -249,6 +264,22 @@ class TrialRowsCallback(tune.Callback):
         state = dict(self.__dict__)
         state["_space"] = None
         return state
+
+
+def copy_staged_checkpoint(staged_dir: str | None, experiment_dir: Path | None) -> bool:
+    """Copy the files of Tune's staged experiment checkpoint (state JSON, searcher and callback
+    pickles) into the experiment folder, each atomically; False when either is unknown."""
+    if not staged_dir or experiment_dir is None:
+        return False
+    source, target = Path(staged_dir), Path(experiment_dir)
+    if not source.is_dir() or not target.is_dir() or source.resolve() == target.resolve():
+        return False
+    for item in source.iterdir():
+        if item.is_file() and not item.name.startswith("tmp"):
+            partial = target / f".{item.name}.copying"
+            shutil.copyfile(item, partial)
+            os.replace(partial, target / item.name)
+    return True
 
 
 def result_metrics(settings: RunSettings) -> tuple[str, str, float, str]:
@@ -322,7 +353,7 @@ def run_trials(
             searcher = build_searcher(s.optimizer_ref, s.optimizer_kind, s.make_space(),
                                       seed=s.seed, max_queries=s.max_queries, metric=metric,
                                       mode=mode, name=s.optimizer, **s.params)
-            callback = TrialRowsCallback(writer, s, searcher, progress)
+            callback = TrialRowsCallback(writer, s, searcher, progress, experiment_dir=path)
             tuner = tune.Tuner(
                 trainable,
                 tune_config=tune.TuneConfig(
