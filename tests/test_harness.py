@@ -368,6 +368,38 @@ def test_trial_mode_interrupted_run_resumes_with_tuner_restore(ray_session, tmp_
     assert (kept["_merge"] == "both").all()
 
 
+def test_a_dying_run_copies_only_a_complete_staged_checkpoint(tmp_path):
+    """The crash path's copy: the four checkpoint files of the newest session, the state JSON
+    last; nothing when the callback state is older than the state JSON (a save that failed
+    half-way), and never Tune's temporary files."""
+    import os
+
+    from trainables.trial_runner import copy_staged_checkpoint
+
+    staged, target = tmp_path / "staged", tmp_path / "experiment"
+    staged.mkdir()
+    target.mkdir()
+    assert not copy_staged_checkpoint(str(staged), target)  # nothing staged yet
+    names = {"experiment_state-S.json": "state", "searcher-state-S.pkl": "searcher",
+             "search_gen_state-S.json": "gen", "callback-states-S.pkl": "callbacks",
+             ".1234-tmp-callback-states-S.pkl": "partial", "tuner.pkl": "tuner"}
+    for name, text in names.items():
+        (staged / name).write_text(text)
+    state = staged / "experiment_state-S.json"
+    old = state.stat().st_mtime_ns - 10**9
+    os.utime(staged / "callback-states-S.pkl", ns=(old, old))  # older than the state JSON
+    assert not copy_staged_checkpoint(str(staged), target)
+    assert list(target.iterdir()) == []
+    os.utime(staged / "callback-states-S.pkl", ns=(state.stat().st_mtime_ns,) * 2)
+    assert copy_staged_checkpoint(str(staged), target)
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        ["experiment_state-S.json", "searcher-state-S.pkl", "search_gen_state-S.json",
+         "callback-states-S.pkl"])
+    assert (target / "experiment_state-S.json").read_text() == "state"
+    assert not copy_staged_checkpoint(None, target)
+    assert not copy_staged_checkpoint(str(staged), None)
+
+
 def test_ctrl_c_stops_a_trial_mode_run_instead_of_marking_it_done(monkeypatch):
     """Tune's graceful SIGINT handler makes ``fit()`` return as if finished; the runner turns
     it off for the fit (restoring the caller's setting) so Ctrl-C raises."""

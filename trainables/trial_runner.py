@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from ray import tune
+from ray.tune.callback import CallbackList
+from ray.tune.execution.tune_controller import TuneController
+from ray.tune.search import Searcher, SearchGenerator
 
 from ednag.experiment.settings import TIME_COLUMN, RunSettings
 from ednag.registry import Ref
@@ -72,6 +75,10 @@ def ctrl_c_raises() -> Iterator[None]:
 
 class TrialRowsCallback(tune.Callback):
     """Driver side: one row per finished trial (and per free repeat) of one run."""
+
+    #: class defaults for a callback pickled before these existed (``Tuner.restore``)
+    experiment_dir: Path | None = None
+    _in_step = False
 
     def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any,
                  experiment_dir: Path | None = None) -> None:
@@ -223,8 +230,13 @@ class TrialRowsCallback(tune.Callback):
             # (its rows are written) and leave the rows since to the resumed run, which redoes
             # their trials; its background copy may lag, so copy the checkpoint now.
             dropped, self._buffer = len(self._buffer), []
-            copied = copy_staged_checkpoint(getattr(self.searcher, "staged_dir", None),
-                                            self.experiment_dir)
+            target = next((Path(t.storage.experiment_fs_path) for t in trials
+                           if getattr(t, "storage", None) is not None), self.experiment_dir)
+            try:
+                copied = copy_staged_checkpoint(getattr(self.searcher, "staged_dir", None),
+                                                target)
+            except OSError as err:  # never hide the error that ended the run
+                copied = f"no ({err})"
             logger.info("run died inside a step: %d unsaved rows left to the resumed run, "
                         "staged checkpoint copied: %s", dropped, copied)
             return
@@ -266,16 +278,32 @@ class TrialRowsCallback(tune.Callback):
         return state
 
 
+#: Tune's experiment checkpoint files, in the order they are copied (the state JSON, which a
+#: resume looks for first, last)
+CHECKPOINT_FILES = (Searcher.CKPT_FILE_TMPL, SearchGenerator.CKPT_FILE_TMPL,
+                    CallbackList.CKPT_FILE_TMPL, TuneController.CKPT_FILE_TMPL)
+
+
 def copy_staged_checkpoint(staged_dir: str | None, experiment_dir: Path | None) -> bool:
-    """Copy the files of Tune's staged experiment checkpoint (state JSON, searcher and callback
-    pickles) into the experiment folder, each atomically; False when either is unknown."""
+    """Copy Tune's staged experiment checkpoint (searcher, search generator and callback state,
+    then the state JSON) into the experiment folder, each file atomically. False, copying
+    nothing, when a folder is unknown or the checkpoint is incomplete: its callback state is
+    older than its state JSON (the save failed half-way; Tune never publishes those)."""
     if not staged_dir or experiment_dir is None:
         return False
     source, target = Path(staged_dir), Path(experiment_dir)
     if not source.is_dir() or not target.is_dir() or source.resolve() == target.resolve():
         return False
-    for item in source.iterdir():
-        if item.is_file() and not item.name.startswith("tmp"):
+    states = sorted(source.glob(TuneController.CKPT_FILE_TMPL.format("*")))
+    if not states:
+        return False
+    session = states[-1].name[len(TuneController.CKPT_FILE_TMPL.split("{}")[0]):-len(".json")]
+    files = [source / name.format(session) for name in CHECKPOINT_FILES]
+    callbacks = source / CallbackList.CKPT_FILE_TMPL.format(session)
+    if not callbacks.is_file() or callbacks.stat().st_mtime_ns < states[-1].stat().st_mtime_ns:
+        return False
+    for item in files:
+        if item.is_file():
             partial = target / f".{item.name}.copying"
             shutil.copyfile(item, partial)
             os.replace(partial, target / item.name)
