@@ -76,20 +76,15 @@ def ctrl_c_raises() -> Iterator[None]:
 class TrialRowsCallback(tune.Callback):
     """Driver side: one row per finished trial (and per free repeat) of one run."""
 
-    #: class defaults for a callback pickled before these existed (``Tuner.restore``)
-    experiment_dir: Path | None = None
+    #: inside Tune's step (between on_step_begin and on_step_end); a class default, so a
+    #: callback pickled before it existed restores too
     _in_step = False
 
-    def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any,
-                 experiment_dir: Path | None = None) -> None:
+    def __init__(self, writer: Any, settings: RunSettings, searcher: Any, progress: Any) -> None:
         self.writer = writer
         self.settings = settings
         self.searcher = searcher
         self.progress = progress
-        #: Tune's experiment folder of this run (where a dying run copies its staged checkpoint)
-        self.experiment_dir = experiment_dir
-        #: inside Tune's step (between on_step_begin and on_step_end)
-        self._in_step = False
         self._eval_index = 0
         self._seen: dict[str, tuple[float, float | None]] = {}  # key -> (reported, time)
         self._best: float | None = None
@@ -230,8 +225,9 @@ class TrialRowsCallback(tune.Callback):
             # (its rows are written) and leave the rows since to the resumed run, which redoes
             # their trials; its background copy may lag, so copy the checkpoint now.
             dropped, self._buffer = len(self._buffer), []
+            # no trial yet: no row either, nothing to keep
             target = next((Path(t.storage.experiment_fs_path) for t in trials
-                           if getattr(t, "storage", None) is not None), self.experiment_dir)
+                           if getattr(t, "storage", None) is not None), None)
             try:
                 copied = copy_staged_checkpoint(getattr(self.searcher, "staged_dir", None),
                                                 target)
@@ -294,15 +290,15 @@ def copy_staged_checkpoint(staged_dir: str | None, experiment_dir: Path | None) 
     source, target = Path(staged_dir), Path(experiment_dir)
     if not source.is_dir() or not target.is_dir() or source.resolve() == target.resolve():
         return False
-    states = sorted(source.glob(TuneController.CKPT_FILE_TMPL.format("*")))
+    prefix, suffix = TuneController.CKPT_FILE_TMPL.split("{}")
+    states = sorted(source.glob(f"{prefix}*{suffix}"))
     if not states:
         return False
-    session = states[-1].name[len(TuneController.CKPT_FILE_TMPL.split("{}")[0]):-len(".json")]
-    files = [source / name.format(session) for name in CHECKPOINT_FILES]
+    session = states[-1].name[len(prefix):-len(suffix)]  # the newest session's
     callbacks = source / CallbackList.CKPT_FILE_TMPL.format(session)
     if not callbacks.is_file() or callbacks.stat().st_mtime_ns < states[-1].stat().st_mtime_ns:
         return False
-    for item in files:
+    for item in (source / name.format(session) for name in CHECKPOINT_FILES):
         if item.is_file():
             partial = target / f".{item.name}.copying"
             shutil.copyfile(item, partial)
@@ -381,7 +377,7 @@ def run_trials(
             searcher = build_searcher(s.optimizer_ref, s.optimizer_kind, s.make_space(),
                                       seed=s.seed, max_queries=s.max_queries, metric=metric,
                                       mode=mode, name=s.optimizer, **s.params)
-            callback = TrialRowsCallback(writer, s, searcher, progress, experiment_dir=path)
+            callback = TrialRowsCallback(writer, s, searcher, progress)
             tuner = tune.Tuner(
                 trainable,
                 tune_config=tune.TuneConfig(
