@@ -40,6 +40,7 @@ from ednag.atomic import atomic_pickle
 from ednag.optimizers.base import WORST_FITNESS
 from ednag.pareto import Evaluation
 from ednag.spaces.base import Choices, SearchSpace
+from searchers.trial_book import TrialBook
 
 logger = logging.getLogger(__name__)
 
@@ -146,12 +147,8 @@ class ArchSearcher(StagedSearcher):
         self._max_concurrent: int | None = None
         if max_concurrent is not None:
             self.set_max_concurrency(max_concurrent)
-        #: trial id -> architecture, for trials handed out in this session
-        self._live: dict[str, Choices] = {}
-        #: trial id -> architecture, for trials in flight when the state was saved
-        self._orphans: dict[str, Choices] = {}
-        #: trial id -> architecture, for orphans that were handed out again
-        self._stale: dict[str, Choices] = {}
+        #: trial id -> architecture: live, orphaned by a restore, or handed out again
+        self._trials: TrialBook[Choices] = TrialBook()
         #: free repeats since the last drain: (native, metric value)
         self._repeats: list[tuple[str, float]] = []
 
@@ -192,7 +189,7 @@ class ArchSearcher(StagedSearcher):
                 f"{type(self).__name__} has no metric/mode: pass metric= and mode= to it or "
                 "to tune.TuneConfig (metric='fitness', mode='max')"
             )
-        if self._max_concurrent is not None and len(self._live) >= self._max_concurrent:
+        if self._max_concurrent is not None and len(self._trials) >= self._max_concurrent:
             return None
         proposal = self._propose()
         if proposal is None:
@@ -202,43 +199,28 @@ class ArchSearcher(StagedSearcher):
         if proposal == FINISHED:
             return FINISHED
         choices, generation = proposal
-        self._live[trial_id] = choices
+        self._trials.hand_out(trial_id, choices)
         return {"arch": self.space.to_native(choices), "generation": generation}
 
     def _reissue_orphan(self) -> tuple[Choices, int | None] | None:
-        """Hand out again an architecture whose trial a restore may have lost."""
-        while self._orphans:
-            old_id = next(iter(self._orphans))
-            choices = self._orphans[old_id]
-            if not self._is_outstanding(choices):
-                del self._orphans[old_id]
-                continue
-            # keep the old id: if Tune does re-run that trial, its result still counts
-            logger.info(
-                "re-suggesting %s (trial %s was in flight when the searcher was saved)",
-                self.space.to_native(choices),
-                old_id,
-            )
-            del self._orphans[old_id]
-            self._stale[old_id] = choices
-            return choices, self._generation_of(choices)
-        return None
+        """Hand out again an architecture whose trial a restore may have lost (its old trial
+        id still counts if Tune does re-run that trial)."""
+        choices = self._trials.take_orphan(self._is_outstanding)
+        if choices is None:
+            return None
+        logger.info("re-suggesting %s (its trial was in flight when the searcher was saved)",
+                    self.space.to_native(choices))
+        return choices, self._generation_of(choices)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         """A trial in flight at save time that reports after a restore is live again: it
         counts against ``max_concurrent`` and is not handed out a second time."""
-        choices = self._orphans.pop(trial_id, None)
-        if choices is not None:
-            self._live[trial_id] = choices
+        self._trials.revive(trial_id)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
-        choices = (
-            self._live.pop(trial_id, None)
-            or self._orphans.pop(trial_id, None)
-            or self._stale.pop(trial_id, None)
-        )
+        choices = self._trials.complete(trial_id)
         if choices is None:
             logger.debug("ignoring completion of unknown or already told trial %s", trial_id)
             return
@@ -268,7 +250,7 @@ class ArchSearcher(StagedSearcher):
     @property
     def num_live(self) -> int:
         """Trials handed out in this session and not yet completed."""
-        return len(self._live)
+        return len(self._trials)
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
@@ -294,7 +276,11 @@ class ArchSearcher(StagedSearcher):
         return dict(self.__dict__)
 
     def _load_state(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update(_upgrade(state))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Tuner.restore unpickles the searcher itself, which may predate the trial book
+        self.__dict__.update(_upgrade(state))
 
     def save(self, checkpoint_path: str) -> None:
         atomic_pickle({"class": type(self).__name__, "state": self._state()}, checkpoint_path)
@@ -316,7 +302,9 @@ class ArchSearcher(StagedSearcher):
     def orphan_live_trials(self) -> None:
         """After a restore: trials in flight at save time may or may not be re-run by Tune
         (see the module docstring), so they become orphans."""
-        self._orphans.update(self._live)
-        self._orphans.update(self._stale)
-        self._live = {}
-        self._stale = {}
+        self._trials.orphan_all()
+
+
+def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+    """An :class:`ArchSearcher` state pickled before :class:`TrialBook`, brought up to date."""
+    return TrialBook.upgrade(state, "_trials", "_live", "_orphans", "_stale")

@@ -53,6 +53,7 @@ from searchers.base import (
     fitness_from_result,
     holds_domain,
 )
+from searchers.trial_book import TrialBook
 
 
 class ParamSpaceError(ValueError):
@@ -189,11 +190,9 @@ class ParamSpaceSearch(StagedSearcher):
             (copy.deepcopy(dict(p)), None) for p in points_to_evaluate or [])
         self._rewards = list(evaluated_rewards) if evaluated_rewards is not None else None
         self._max_concurrent = max_concurrent
-        #: trial id -> (point, choices) of a point handed out in this session / before a
-        #: restore (its old trial id: Tune may re-run that trial) / handed out again
-        self._point_trials: dict[str, tuple[dict[str, Any], Any]] = {}
-        self._point_orphans: dict[str, tuple[dict[str, Any], Any]] = {}
-        self._point_stale: dict[str, tuple[dict[str, Any], Any]] = {}
+        #: trial id -> (point, choices) of a point handed out: live, orphaned by a restore
+        #: (Tune may re-run its trial under the old id) or handed out again
+        self._point_trials: TrialBook[tuple[dict[str, Any], Any]] = TrialBook()
         self.space: MixedSpace | None = None
         self.constants: dict[str, Any] = {}
         self._inner: AskTellSearcher | None = None
@@ -270,7 +269,7 @@ class ParamSpaceSearch(StagedSearcher):
             point, choices = self._points.popleft()
             # a point costs a query: skipped when evaluated or pending already, or over budget
             if optimizer.reserve(choices):
-                self._point_trials[trial_id] = (point, choices)
+                self._point_trials.hand_out(trial_id, (point, choices))
                 return copy.deepcopy(point)
         config = self._inner.suggest(trial_id)
         if config is None:  # waiting: a point lost by a restore may be run again meanwhile
@@ -283,20 +282,24 @@ class ParamSpaceSearch(StagedSearcher):
     def _reissue_point(self, trial_id: str) -> dict[str, Any] | None:
         """Hand out again a point whose trial was in flight when the state was saved (its old
         trial id still counts if Tune does re-run it)."""
-        while self._point_orphans:
-            old_id = next(iter(self._point_orphans))
-            point, choices = self._point_orphans.pop(old_id)
-            if self._inner.optimizer.is_reserved(choices):
-                self._point_stale[old_id] = (point, choices)
-                self._point_trials[trial_id] = (point, choices)
-                return copy.deepcopy(point)
-        return None
+        item = self._point_trials.take_orphan(
+            lambda item: self._inner.optimizer.is_reserved(item[1]))
+        if item is None:
+            return None
+        self._point_trials.hand_out(trial_id, item)
+        return copy.deepcopy(item[0])
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        """A trial in flight at save time that reports after a restore is live again (a point
+        or the optimizer's): it counts against ``max_concurrent`` and is not handed out again."""
+        self._point_trials.revive(trial_id)
+        if self._inner is not None:
+            self._inner.on_trial_result(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None,
                           error: bool = False) -> None:
         fitness = fitness_from_result(result, error, self._metric or "", self._mode or "max")
-        item = (self._point_trials.pop(trial_id, None) or self._point_orphans.pop(trial_id, None)
-                or self._point_stale.pop(trial_id, None))
+        item = self._point_trials.complete(trial_id)
         if item is not None:
             if self._inner.optimizer.is_reserved(item[1]):  # else a second result: ignored
                 self._inner.optimizer.tell_external([(item[1], fitness)])
@@ -321,6 +324,11 @@ class ParamSpaceSearch(StagedSearcher):
         return 0 if self._inner is None else self._inner.num_queries
 
     # ------------------------------------------------------------------ save / restore
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a state pickled before the trial book held three dicts of points
+        self.__dict__.update(TrialBook.upgrade(state, "_point_trials", "_point_trials",
+                                               "_point_orphans", "_point_stale"))
+
     def save(self, checkpoint_path: str) -> None:
         atomic_pickle({"class": type(self).__name__, "state": dict(self.__dict__)},
                       checkpoint_path)
@@ -331,16 +339,14 @@ class ParamSpaceSearch(StagedSearcher):
         if not isinstance(saved, dict) or saved.get("class") != type(self).__name__:
             raise ValueError(f"{checkpoint_path} does not hold a {type(self).__name__} state")
         keep = self._max_concurrent
-        self.__dict__.update(saved["state"])
+        self.__setstate__(saved["state"])
         if keep is not None:
             self.set_max_concurrency(keep)
         if self._inner is not None:  # trials in flight at save time become orphans
             self._inner.orphan_live_trials()
         # points handed out but not reported: their old trial ids still count; run again only
         # while the searcher would otherwise wait
-        self._point_orphans.update(self._point_trials)
-        self._point_orphans.update(self._point_stale)
-        self._point_trials, self._point_stale = {}, {}
+        self._point_trials.orphan_all()
 
 
 #: EDNAG's settings for a param_space unless given: the ``default`` preset (tuned on NB201)

@@ -294,3 +294,46 @@ def test_nb201_as_six_choices_searches_exactly_like_the_native_space(name):
         value = fit[space.key(choices)]
         native.on_trial_complete(f"t{i}", {"fitness": value})
         generic.on_trial_complete(f"t{i}", {"fitness": value})
+
+
+def test_a_point_whose_old_trial_reports_again_is_not_handed_out_twice(tmp_path):
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0,
+                              max_queries=2, max_concurrent=1,
+                              points_to_evaluate=[{"w": 1, "d": 1}])
+    assert search.suggest("t0") == {"w": 1, "d": 1}
+    search.save(str(tmp_path / "s.pkl"))
+    restored = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0)
+    restored.restore(str(tmp_path / "s.pkl"))
+    restored.on_trial_result("t0", {"s": 0.1})  # Tune re-runs t0: it is live again
+    assert restored.suggest("n0") is None  # the limit of one holds, no second copy
+    restored.on_trial_complete("t0", {"s": 0.5})
+    assert restored.num_queries == 1
+    assert restored.suggest("n1") not in ({"w": 1, "d": 1}, None)
+
+
+def test_a_searcher_pickled_before_the_trial_book_restores(tmp_path):
+    import pickle
+
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0,
+                              points_to_evaluate=[{"w": 1, "d": 1}])
+    assert search.suggest("t0") == {"w": 1, "d": 1}
+    assert isinstance(search.suggest("t1"), dict)
+    state = dict(search.__dict__)  # as the previous release pickled it: plain dicts
+    book = state.pop("_point_trials")
+    state.update(_point_trials=book.live, _point_orphans={}, _point_stale={})
+    inner = dict(state["_inner"].__dict__)
+    trials = inner.pop("_trials")
+    inner.update(_live=trials.live, _orphans={}, _stale={})
+    state["_inner"] = type(search._inner).__new__(type(search._inner))
+    state["_inner"].__dict__.update(inner)
+    old = type(search).__new__(type(search))
+    old.__dict__.update(state)
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps({"class": "ParamSpaceSearch", "state": dict(state)}))
+    restored = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0)
+    restored.restore(str(path))
+    restored.on_trial_complete("t0", {"s": 0.5})  # both trials still count under old ids
+    restored.on_trial_complete("t1", {"s": 0.2})
+    assert restored.num_queries == 2
+    again = pickle.loads(pickle.dumps(old))  # Tuner.restore unpickles the object itself
+    assert len(again._point_trials) == 1 and len(again._inner._trials) == 1
