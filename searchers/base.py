@@ -205,11 +205,12 @@ class ArchSearcher(StagedSearcher):
     def _reissue_orphan(self) -> tuple[Choices, int | None] | None:
         """Hand out again an architecture whose trial a restore may have lost (its old trial
         id still counts if Tune does re-run that trial)."""
-        choices = self._trials.take_orphan(self._is_outstanding)
-        if choices is None:
+        orphan = self._trials.take_orphan(self._is_outstanding)
+        if orphan is None:
             return None
-        logger.info("re-suggesting %s (its trial was in flight when the searcher was saved)",
-                    self.space.to_native(choices))
+        old_id, choices = orphan
+        logger.info("re-suggesting %s (trial %s was in flight when the searcher was saved)",
+                    self.space.to_native(choices), old_id)
         return choices, self._generation_of(choices)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:

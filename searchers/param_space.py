@@ -282,10 +282,11 @@ class ParamSpaceSearch(StagedSearcher):
     def _reissue_point(self, trial_id: str) -> dict[str, Any] | None:
         """Hand out again a point whose trial was in flight when the state was saved (its old
         trial id still counts if Tune does re-run it)."""
-        item = self._point_trials.take_orphan(
+        orphan = self._point_trials.take_orphan(
             lambda item: self._inner.optimizer.is_reserved(item[1]))
-        if item is None:
+        if orphan is None:
             return None
+        item = orphan[1]
         self._point_trials.hand_out(trial_id, item)
         return copy.deepcopy(item[0])
 

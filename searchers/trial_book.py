@@ -25,22 +25,26 @@ class TrialBook(Generic[Item]):
         self.stale: dict[str, Item] = {}
 
     def __len__(self) -> int:
-        """Trials handed out in this session and not yet completed."""
+        """Trials handed out in this session and not yet completed (live only: a book with
+        orphans alone has length 0)."""
         return len(self.live)
 
     def hand_out(self, trial_id: str, item: Item) -> None:
         """``item`` now runs as ``trial_id``."""
         self.live[trial_id] = item
 
-    def take_orphan(self, wanted: Callable[[Item], bool]) -> Item | None:
-        """The oldest orphan that is still ``wanted`` (the others are dropped), now stale under
-        its old id; ``None`` when there is none. The caller hands it out to a new trial."""
+    def take_orphan(self, wanted: Callable[[Item], bool]) -> tuple[str, Item] | None:
+        """The oldest orphan that is still ``wanted`` (the others are dropped) as ``(old trial
+        id, item)``, now stale under that id; ``None`` when there is none. The caller hands the
+        item out to a new trial."""
         while self.orphans:
             old_id = next(iter(self.orphans))
-            item = self.orphans.pop(old_id)
-            if wanted(item):
+            item = self.orphans[old_id]
+            keep = wanted(item)
+            del self.orphans[old_id]
+            if keep:
                 self.stale[old_id] = item
-                return item
+                return old_id, item
         return None
 
     def revive(self, trial_id: str) -> None:

@@ -15,6 +15,7 @@ from ednag.registry import OPTIMIZERS
 from ednag.spaces import MixedEncoding, MixedSpace, make_encoding
 from searchers import EDNAGSearch, ParamSpaceSearch
 from searchers.param_space import ParamSpaceError, flatten, space_from_param_space, to_param
+from searchers.trial_book import TrialBook
 
 ASK_TELL = [name for name, entry in OPTIMIZERS.items() if entry.kind == "optimizer"]
 
@@ -336,4 +337,18 @@ def test_a_searcher_pickled_before_the_trial_book_restores(tmp_path):
     restored.on_trial_complete("t1", {"s": 0.2})
     assert restored.num_queries == 2
     again = pickle.loads(pickle.dumps(old))  # Tuner.restore unpickles the object itself
-    assert len(again._point_trials) == 1 and len(again._inner._trials) == 1
+    assert isinstance(again._point_trials, TrialBook) and len(again._point_trials) == 1
+    assert isinstance(again._inner._trials, TrialBook) and len(again._inner._trials) == 1
+
+
+def test_an_optimizer_trial_whose_old_trial_reports_again_is_not_handed_out_twice(tmp_path):
+    search = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0,
+                              max_queries=3, max_concurrent=1)
+    first = search.suggest("t0")
+    search.save(str(tmp_path / "s.pkl"))
+    restored = ParamSpaceSearch(SMALL, metric="s", mode="max", optimizer="random", seed=0)
+    restored.restore(str(tmp_path / "s.pkl"))
+    restored.on_trial_result("t0", {"s": 0.1})  # Tune re-runs t0: live again in the optimizer
+    assert restored.suggest("n0") is None  # the limit of one holds, no second copy
+    restored.on_trial_complete("t0", {"s": 0.5})
+    assert restored.num_queries == 1 and restored.suggest("n1") not in (first, None)

@@ -284,6 +284,23 @@ def test_a_restored_trial_that_reports_counts_against_the_concurrency_limit(tmp_
     assert new is not None and new["arch"] not in {c["arch"] for c in handed.values()}
 
 
+def test_a_checkpoint_saved_before_the_trial_book_keeps_its_orphans(tmp_path):
+    searcher = make_searcher("random", make_space("nb201"), seed=0, max_queries=10)
+    handed = {tid: searcher.suggest(tid) for tid in ("a", "b")}
+    state = searcher._state()
+    book = state.pop("_trials")  # the previous release's form: three dicts
+    state.update(_live=book.live, _orphans={}, _stale={})
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps({"class": type(searcher).__name__, "state": state}))
+    restored = make_searcher("random", make_space("nb201"), seed=0, max_queries=10)
+    restored.restore(str(path))
+    assert not hasattr(restored, "_live") and set(restored._trials.orphans) == {"a", "b"}
+    restored.on_trial_complete("a", {"fitness": 0.3})  # a re-run under its old id counts
+    assert restored.num_queries == 1
+    restored.optimizer._propose = lambda remaining: []  # nothing new: hand "b" out again
+    assert restored.suggest("c") == handed["b"]
+
+
 def test_search_domains_in_tunes_param_space_are_refused():
     from ray import tune
 

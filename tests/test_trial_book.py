@@ -15,7 +15,7 @@ def test_a_book_moves_trials_through_live_orphan_and_stale():
     assert len(book) == 0 and book.orphans == {"a": "A", "c": "C"}
     book.revive("c")  # c's trial reports again: live, not an orphan any more
     assert book.live == {"c": "C"} and book.orphans == {"a": "A"}
-    assert book.take_orphan(lambda item: True) == "A"  # handed out again: stale under "a"
+    assert book.take_orphan(lambda item: True) == ("a", "A")  # handed out again: stale
     assert book.stale == {"a": "A"} and book.take_orphan(lambda item: True) is None
     book.hand_out("n", "A")
     assert book.complete("a") == "A" and book.complete("n") == "A"  # either copy reports
@@ -28,7 +28,7 @@ def test_orphans_no_longer_wanted_are_dropped_in_order():
     for i in range(4):
         book.hand_out(f"t{i}", i)
     book.orphan_all()
-    assert book.take_orphan(lambda item: item >= 2) == 2  # 0 and 1 dropped on the way
+    assert book.take_orphan(lambda item: item >= 2) == ("t2", 2)  # 0 and 1 dropped on the way
     assert list(book.orphans) == ["t3"] and book.stale == {"t2": 2}
     assert book.complete("t0") is None
 
