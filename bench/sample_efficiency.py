@@ -22,9 +22,11 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
     PYTHONPATH=. nice python bench/sample_efficiency.py [--seeds 100] [--budgets 50,100,200,500]
         [--datasets cifar10,cifar100,ImageNet16-120] [--optimizers random,bananas,...]
         [--first-seed 0] [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md]
-        [--json runs.json]
+        [--json runs.json] [--markdown-budgets 500] [--from-json runs.json]
 
-Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
+``--from-json`` rebuilds the output of an earlier ``--json`` run without running anything;
+``--markdown-budgets`` limits the ``--markdown`` tables to some budgets (the README's 500-query
+table: the 50-seed run's ``--json`` read back with ``--markdown-budgets 500``). Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
 ``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
 ``--markdown`` writes the README's tables from the same numbers (test, then the incumbent's
@@ -193,9 +195,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="runs in parallel")
     parser.add_argument("--markdown", type=Path, help="write the README table here")
     parser.add_argument("--json", type=Path, help="write per-seed values here")
+    parser.add_argument("--markdown-budgets", default="",
+                        help="comma-separated budgets the --markdown tables show (default: all)")
+    parser.add_argument("--from-json", type=Path,
+                        help="run nothing: read the per-seed values a --json run wrote (give "
+                             "its --budgets) and print / write the tables from them")
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the NB201 CSVs")
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
+    shown = sorted(int(b) for b in args.markdown_budgets.split(",") if b) or budgets
+    if not set(shown) <= set(budgets):
+        parser.error(f"--markdown-budgets {shown} must be among --budgets {budgets}")
+    if args.from_json is not None:
+        results = load_results(args.from_json, len(budgets))
+        report(results, budgets, shown, args)
+        return 0
     datasets = [d for d in args.datasets.split(",") if d]
     names = ([n for n in args.optimizers.split(",") if n]
              or [*single_objective_optimizers(), *EXTRA_VARIANTS])
@@ -248,14 +262,40 @@ def main(argv: list[str] | None = None) -> int:
     if pool:
         pool.close()
         pool.join()
+    if args.json:
+        args.json.write_text(json.dumps({d: {n: {k: v.tolist() for k, v in r.items()}
+                                             for n, r in per.items()}
+                                         for d, per in results.items()}))
+    report(results, budgets, shown, args)
+    return 0
 
+
+def load_results(path: Path, num_budgets: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """The per-seed arrays a ``--json`` run wrote (``hits`` as booleans), checked against the
+    number of budgets it is read with."""
+    raw = json.loads(path.read_text())
+    results = {d: {n: {k: np.asarray(v, dtype=bool if k == "hits" else float)
+                       for k, v in r.items()} for n, r in per.items()} for d, per in raw.items()}
+    for d, per in results.items():
+        for n, r in per.items():
+            if r["scores"].ndim != 2 or r["scores"].shape[1] != num_budgets:
+                raise SystemExit(f"{path}: {d} {n} holds {r['scores'].shape[-1]} budgets, "
+                                 f"--budgets gives {num_budgets}")
+    return results
+
+
+def report(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int],
+           shown: list[int], args: argparse.Namespace) -> None:
+    """Print the per-dataset tables and the key=value line; write ``--markdown`` with the
+    ``shown`` budgets only."""
     summary: list[str] = []
+    datasets = list(results)
     for dataset in datasets:
         prefix = f"{dataset}." if len(datasets) > 1 else ""
         print(f"\nNB201 {dataset}, budgets {budgets}", flush=True)
         print(f"{'optimizer':<40} {'seeds':>5} {'budget':>6} {'mean':>7} {'± se':>6} "
               f"{'std':>5} {'valid':>7} {'optimum':>7} {'ms/query':>9}", flush=True)
-        for name in names:
+        for name in results[dataset]:
             r = results[dataset][name]
             for j, b in enumerate(budgets):
                 col = r["scores"][:, j]
@@ -268,14 +308,12 @@ def main(argv: list[str] | None = None) -> int:
                 summary.append(f"{prefix}{name}_optimum_{b}={r['hits'][:, j].mean():.2f}")
             summary.append(f"{prefix}{name}_ms_per_query={r['ms'].mean():.2f}")
     if args.markdown:
-        args.markdown.write_text(markdown_table(results, budgets) + "\n<!-- valid -->\n\n"
-                                 + markdown_table(results, budgets, "valid"))
-    if args.json:
-        args.json.write_text(json.dumps({d: {n: {k: v.tolist() for k, v in r.items()}
-                                             for n, r in per.items()}
-                                         for d, per in results.items()}))
+        cols = [budgets.index(b) for b in shown]
+        cut = {d: {n: {k: v[:, cols] if v.ndim == 2 else v for k, v in r.items()}
+                   for n, r in per.items()} for d, per in results.items()}
+        args.markdown.write_text(markdown_table(cut, shown) + "\n<!-- valid -->\n\n"
+                                 + markdown_table(cut, shown, "valid"))
     print(" ".join(summary))
-    return 0
 
 
 if __name__ == "__main__":
