@@ -111,7 +111,10 @@ def check_metric_mode(metric: str | None, mode: str | None) -> None:
 
 
 class StagedSearcher(Searcher):
-    """A searcher that remembers the folder Tune staged its experiment checkpoint in.
+    """The checkpointing shared by this package's searchers: an atomic pickle of the state
+    (``save``/``restore``, keeping the ``max_concurrent`` Tune set in this session; trials in
+    flight at save time become orphans), states pickled by earlier releases brought up to date
+    (:meth:`_upgrade`), and the folder Tune staged its experiment checkpoint in.
 
     Tune writes the experiment checkpoint (trial states, searcher, callbacks) to a staging
     folder and copies it to the experiment folder in the background; a run that dies between
@@ -120,6 +123,43 @@ class StagedSearcher(Searcher):
 
     #: the folder of the last checkpoint saved or restored in this session
     staged_dir: str | None = None
+    _max_concurrent: int | None = None
+
+    def _state(self) -> dict[str, Any]:
+        """Everything to pickle (subclasses may replace entries with smaller forms)."""
+        return dict(self.__dict__)
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.__setstate__(state)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Tuner.restore unpickles the searcher itself, which may predate this release
+        self.__dict__.update(self._upgrade(state))
+
+    @staticmethod
+    def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+        """A state pickled by an earlier release, brought up to date (unchanged here)."""
+        return state
+
+    def orphan_live_trials(self) -> None:
+        """After a restore: the trials in flight at save time become orphans."""
+
+    def save(self, checkpoint_path: str) -> None:
+        atomic_pickle({"class": type(self).__name__, "state": self._state()}, checkpoint_path)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "rb") as handle:
+            saved = pickle.load(handle)
+        if not isinstance(saved, dict) or saved.get("class") != type(self).__name__:
+            found = saved.get("class") if isinstance(saved, dict) else type(saved).__name__
+            raise ValueError(
+                f"{checkpoint_path} holds a {found!r} state, not a {type(self).__name__!r} one"
+            )
+        keep_concurrency = self._max_concurrent
+        self._load_state(saved["state"])
+        if keep_concurrency is not None:
+            self.set_max_concurrency(keep_concurrency)
+        self.orphan_live_trials()
 
     def save_to_dir(self, checkpoint_dir: str, session_str: str = "default") -> None:
         super().save_to_dir(checkpoint_dir, session_str)
@@ -272,40 +312,12 @@ class ArchSearcher(StagedSearcher):
         return None
 
     # ------------------------------------------------------------------ save / restore
-    def _state(self) -> dict[str, Any]:
-        """Everything to pickle (subclasses may replace entries with smaller forms)."""
-        return dict(self.__dict__)
-
-    def _load_state(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(_upgrade(state))
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # Tuner.restore unpickles the searcher itself, which may predate the trial book
-        self.__dict__.update(_upgrade(state))
-
-    def save(self, checkpoint_path: str) -> None:
-        atomic_pickle({"class": type(self).__name__, "state": self._state()}, checkpoint_path)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as handle:
-            saved = pickle.load(handle)
-        if not isinstance(saved, dict) or saved.get("class") != type(self).__name__:
-            found = saved.get("class") if isinstance(saved, dict) else type(saved).__name__
-            raise ValueError(
-                f"{checkpoint_path} holds a {found!r} state, not a {type(self).__name__!r} one"
-            )
-        keep_concurrency = self._max_concurrent
-        self._load_state(saved["state"])
-        if keep_concurrency is not None:
-            self._max_concurrent = keep_concurrency
-        self.orphan_live_trials()
+    @staticmethod
+    def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+        """A state pickled before :class:`TrialBook` held three dicts of trials."""
+        return TrialBook.upgrade(state, "_trials", "_live", "_orphans", "_stale")
 
     def orphan_live_trials(self) -> None:
         """After a restore: trials in flight at save time may or may not be re-run by Tune
         (see the module docstring), so they become orphans."""
         self._trials.orphan_all()
-
-
-def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
-    """An :class:`ArchSearcher` state pickled before :class:`TrialBook`, brought up to date."""
-    return TrialBook.upgrade(state, "_trials", "_live", "_orphans", "_stale")

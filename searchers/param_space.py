@@ -20,7 +20,6 @@ flattened to ``a/b`` names and rebuilt in every suggestion; constants are passed
 from __future__ import annotations
 
 import copy
-import pickle
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -36,7 +35,6 @@ from ray.tune.search.sample import (
     Quantized,
 )
 
-from ednag.atomic import atomic_pickle
 from ednag.registry import OPTIMIZERS, RegistryError
 from ednag.spaces.mixed import MixedSpace, Param
 from ednag.spaces.param_spec import (
@@ -325,28 +323,18 @@ class ParamSpaceSearch(StagedSearcher):
         return 0 if self._inner is None else self._inner.num_queries
 
     # ------------------------------------------------------------------ save / restore
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # a state pickled before the trial book held three dicts of points
-        self.__dict__.update(TrialBook.upgrade(state, "_point_trials", "_point_trials",
-                                               "_point_orphans", "_point_stale"))
+    @staticmethod
+    def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+        """A state pickled before the trial book held three dicts of points."""
+        return TrialBook.upgrade(state, "_point_trials", "_point_trials", "_point_orphans",
+                                 "_point_stale")
 
-    def save(self, checkpoint_path: str) -> None:
-        atomic_pickle({"class": type(self).__name__, "state": dict(self.__dict__)},
-                      checkpoint_path)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as handle:
-            saved = pickle.load(handle)
-        if not isinstance(saved, dict) or saved.get("class") != type(self).__name__:
-            raise ValueError(f"{checkpoint_path} does not hold a {type(self).__name__} state")
-        keep = self._max_concurrent
-        self.__setstate__(saved["state"])
-        if keep is not None:
-            self.set_max_concurrency(keep)
-        if self._inner is not None:  # trials in flight at save time become orphans
+    def orphan_live_trials(self) -> None:
+        """After a restore: the trials in flight at save time become orphans, the optimizer's
+        and the points' (their old trial ids still count; a point runs again only while the
+        searcher would otherwise wait)."""
+        if self._inner is not None:
             self._inner.orphan_live_trials()
-        # points handed out but not reported: their old trial ids still count; run again only
-        # while the searcher would otherwise wait
         self._point_trials.orphan_all()
 
 
