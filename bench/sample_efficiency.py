@@ -26,7 +26,9 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
 
 ``--from-json`` rebuilds the output of an earlier ``--json`` run without running anything;
 ``--markdown-budgets`` limits the ``--markdown`` tables to some budgets (the README's 500-query
-table: the 50-seed run's ``--json`` read back with ``--markdown-budgets 500``). Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
+table: the 50-seed run's ``--json`` read back with ``--markdown-budgets 500``).
+
+Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
 ``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
 ``--markdown`` writes the README's tables from the same numbers (test, then the incumbent's
