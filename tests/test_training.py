@@ -113,3 +113,24 @@ def test_nb201_train_through_ednag_run_is_deterministic_with_asha(ray_session, t
     assert "metric.valid_acc_e1" in a.columns and (a["status"] == "ok").all()
     space = make_space("nb201")
     assert all(space.from_native(arch) for arch in a["arch"])
+
+
+@pytest.mark.parametrize(("assigned", "expected"), [([], "cpu"), (["0"], "cuda")])
+def test_a_trial_trains_on_the_gpu_only_when_ray_assigned_it_one(monkeypatch, assigned,
+                                                                 expected):
+    # Ray >= 2.4x leaves CUDA_VISIBLE_DEVICES alone for a trial that asked for no GPU, so
+    # "a GPU is visible" is not "this trial may use it"
+    import ray
+
+    from trainables import nb201_train as module
+
+    class Context:
+        def get_accelerator_ids(self):
+            return {"GPU": assigned}
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: True)
+    monkeypatch.setattr(ray, "get_runtime_context", lambda: Context())
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # pick_device's CPU setup
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", lambda *a, **k: None)
+    assert module.trial_device().type == expected

@@ -5,8 +5,9 @@ SGD with Nesterov momentum and a cosine schedule over ``training.epochs`` (see
 (``fitness``, what the searcher and ASHA see), the test accuracy (``reported``, never shown to
 the optimizer; for a trial ASHA stops early it is the accuracy at that epoch) and the seconds
 trained, with a checkpoint (model, optimizer, schedule, epoch), so a stopped or failed trial
-resumes mid-training. Runs on a GPU when the trial's resources hold one. On CPU the run is
-deterministic for a seed (one thread, deterministic algorithms).
+resumes mid-training. Runs on a GPU when the trial's resources hold one, on the CPU otherwise
+(Ray leaves the node's GPUs visible to a trial that asked for none; it must not use them). On
+CPU the run is deterministic for a seed (one thread, deterministic algorithms).
 """
 
 from __future__ import annotations
@@ -30,11 +31,22 @@ from trainables.nb201_training import (  # noqa: F401 - load_data/accuracy re-ex
 CHECKPOINT_FILE = "training.pt"
 
 
+def trial_device() -> torch.device:
+    """``cuda`` when Ray assigned this trial a GPU (its ``resources`` ask for one), else
+    ``cpu``; outside a Ray worker, the GPU when there is one."""
+    import ray
+
+    if not ray.is_initialized():
+        return pick_device()
+    assigned = ray.get_runtime_context().get_accelerator_ids().get("GPU", [])
+    return pick_device("cuda" if assigned and torch.cuda.is_available() else "cpu")
+
+
 def nb201_train(config: dict[str, Any], run: dict[str, Any]) -> None:
     """Tune function trainable (trial mode): ``config["arch"]`` is an NB201 arch string."""
     settings = RunSettings.from_dict(run)
     training = TrainingConfig(**(settings.extra.get("training") or {}))
-    device = pick_device()
+    device = trial_device()
     state = None
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
