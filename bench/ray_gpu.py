@@ -22,13 +22,16 @@ Ends with one line of ``key=value`` pairs; exits 1 when a check fails.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +42,8 @@ if str(ROOT) not in sys.path:  # this checkout's ednag, not another installed co
 TABLE = "nas-bench-graph"
 
 
-def median_ms(call, repeats: int) -> float:
+def median_ms(call: Callable[[], object], repeats: int) -> float:
+    """Median milliseconds of ``call()`` over ``repeats`` calls, after one warm-up call."""
     call()  # warm-up
     times = []
     for _ in range(repeats):
@@ -87,11 +91,12 @@ def check_actor(lookups: int, repeats: int) -> dict[str, object]:
     return out
 
 
-def parquet_rows(out_dir: Path) -> int:
+def queries(out_dir: Path) -> int:
+    """Rows of the run that are queries (not repeats), over every optimizer and seed."""
     import pandas as pd
 
     files = list((out_dir / "results").rglob("*.parquet"))
-    return sum(len(pd.read_parquet(f)) for f in files)
+    return sum(int((~pd.read_parquet(f)["repeat"]).sum()) for f in files)
 
 
 def _gpu_pids() -> set[str]:
@@ -133,13 +138,59 @@ class GpuProcesses:
 
 
 def epoch_seconds(out_dir: Path) -> float:
-    """Median seconds per trained epoch over the run's rows (``metric.train_time_s`` is a
-    trial's training time over its ``metric.epochs``)."""
+    """Median over the run's trials of a trial's training seconds per epoch
+    (``metric.train_time_s`` over ``metric.epochs``; NaN when no trial trained)."""
     import pandas as pd
 
+    if not list((out_dir / "results").rglob("*.parquet")):
+        return math.nan
     rows = pd.read_parquet(out_dir / "results")
-    rows = rows[rows["status"] == "ok"]
+    rows = rows[(rows["status"] == "ok") & ~rows["repeat"]]
     return float((rows["metric.train_time_s"] / rows["metric.epochs"]).median())
+
+
+def checks(args: argparse.Namespace, card: str, run_experiment: Callable[..., Any]
+           ) -> dict[str, Any]:
+    """The three checks in the running Ray session; their figures by name."""
+    import ray
+    import torch
+
+    figures: dict[str, Any] = {"card": card.replace(" ", "_").replace(",_", ",driver_"),
+                               "torch": torch.__version__, "ray": ray.__version__,
+                               "ray_gpus": ray.cluster_resources().get("GPU", 0)}
+    if figures["ray_gpus"] < 1:
+        raise SystemExit(f"Ray sees no GPU on this node ({ray.cluster_resources()})")
+    figures.update(check_actor(args.lookups, args.repeats))
+
+    # the embedded NAS-Bench-Graph table read by lookup trials: 2 optimizers x 30 queries
+    lookup_out = args.out / "lookup"
+    began = time.perf_counter()
+    _, errors = run_experiment(ROOT / "configs" / "trial-mode-example.yaml",
+                               [f"seeds={args.seeds}"], out=lookup_out, summary=False)
+    figures.update(lookup_s=round(time.perf_counter() - began, 1),
+                   lookup_errors=len(errors), lookup_queries=queries(lookup_out))
+
+    # 3 optimizers x 12 cells trained on GPU shares, then the same on one core each
+    config = ROOT / "configs" / "nb201-train-synthetic.yaml"
+    workers = max(1, int(round(1 / args.gpu_share)))
+    overrides = [f"seeds={args.seeds}", f"workers={workers}"]
+    for label, resources in (("train", f"{{cpu: 1, gpu: {args.gpu_share}}}"),
+                             ("cpu_train", "{cpu: 1}")):
+        out = args.out / label
+        began = time.perf_counter()
+        with GpuProcesses() as gpu:
+            _, errors = run_experiment(config, [*overrides, f"resources={resources}"], out=out,
+                                       summary=False)
+        figures.update({f"{label}_s": round(time.perf_counter() - began, 1),
+                        f"{label}_errors": len(errors), f"{label}_queries": queries(out),
+                        f"{label}_epoch_s": epoch_seconds(out)})
+        if label == "train":
+            figures.update(train_workers=workers, gpu_processes=len(gpu.seen),
+                           gpu_processes_at_once=gpu.most)
+        else:
+            figures["cpu_run_gpu_processes"] = len(gpu.seen)
+    figures["epoch_cpu_over_gpu"] = figures["cpu_train_epoch_s"] / figures["train_epoch_s"]
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=100)
     args = parser.parse_args(argv)
+    if not 0 < args.gpu_share <= 1:
+        parser.error(f"--gpu-share must lie in (0, 1], got {args.gpu_share}")
+    if args.out.exists() and any(args.out.iterdir()):
+        parser.error(f"--out {args.out} is not empty: give a new folder")
     import ray
     import torch
 
@@ -162,49 +217,18 @@ def main(argv: list[str] | None = None) -> int:
                            "--format=csv,noheader"],
                           capture_output=True, text=True).stdout.strip().splitlines()[0]
     ray.init(address="local", include_dashboard=False, log_to_driver=False, namespace="ednag")
-    figures: dict[str, object] = {"card": card.replace(" ", "_").replace(",_", ",driver_"),
-                                  "torch": torch.__version__, "ray": ray.__version__,
-                                  "ray_gpus": ray.cluster_resources().get("GPU", 0)}
-    figures.update(check_actor(args.lookups, args.repeats))
-
-    lookup_out = args.out / "lookup"
-    began = time.perf_counter()
-    _, errors = run_experiment(ROOT / "configs" / "trial-mode-example.yaml",
-                               [f"seeds={args.seeds}"], out=lookup_out, summary=False)
-    figures.update(lookup_s=round(time.perf_counter() - began, 1),
-                   lookup_errors=len(errors), lookup_rows=parquet_rows(lookup_out))
-
-    train_out = args.out / "train"
-    workers = max(1, int(round(1 / args.gpu_share)))
-    overrides = [f"seeds={args.seeds}", f"workers={workers}"]
-    began = time.perf_counter()
-    with GpuProcesses() as gpu:
-        _, errors = run_experiment(
-            ROOT / "configs" / "nb201-train-synthetic.yaml",
-            [*overrides, f"resources={{cpu: 1, gpu: {args.gpu_share}}}"],
-            out=train_out, summary=False)
-    figures.update(train_s=round(time.perf_counter() - began, 1), train_errors=len(errors),
-                   train_rows=parquet_rows(train_out), train_workers=workers,
-                   train_epoch_s=epoch_seconds(train_out),
-                   gpu_processes=len(gpu.seen), gpu_processes_at_once=gpu.most)
-    # the same trials on the CPU (one core each), for the ratio in this run
-    cpu_out = args.out / "train-cpu"
-    began = time.perf_counter()
-    with GpuProcesses() as gpu:
-        _, errors = run_experiment(
-            ROOT / "configs" / "nb201-train-synthetic.yaml",
-            [*overrides, "resources={cpu: 1}"], out=cpu_out, summary=False)
-    figures.update(cpu_train_s=round(time.perf_counter() - began, 1),
-                   cpu_train_errors=len(errors), cpu_train_epoch_s=epoch_seconds(cpu_out),
-                   cpu_run_gpu_processes=len(gpu.seen))
-    figures["epoch_cpu_over_gpu"] = figures["cpu_train_epoch_s"] / figures["train_epoch_s"]
-    ray.shutdown()
-
-    ok = (figures["actor_device"] == "cuda" and figures["actor_same_values"]
-          and not figures["lookup_errors"] and figures["lookup_rows"] > 0
-          and not figures["train_errors"] and figures["train_rows"] > 0
-          and figures["gpu_processes"] > 0 and not figures["cpu_train_errors"]
-          and figures["cpu_run_gpu_processes"] == 0)
+    try:
+        figures = checks(args, card, run_experiment)
+    finally:
+        ray.shutdown()
+    ok = (figures["ray_gpus"] >= 1 and figures["actor_device"] == "cuda"
+          and figures["actor_same_values"]
+          and not figures["lookup_errors"] and figures["lookup_queries"] == 60 * args.seeds
+          and not figures["train_errors"] and figures["train_queries"] == 36 * args.seeds
+          and not figures["cpu_train_errors"] and figures["cpu_train_queries"] == 36 * args.seeds
+          and figures["gpu_processes"] > 0 and figures["gpu_processes_at_once"] > 1
+          and figures["cpu_run_gpu_processes"] == 0
+          and math.isfinite(figures["epoch_cpu_over_gpu"]))
     figures["ok"] = ok
     print(" ".join(f"{k}={round(v, 3) if isinstance(v, float) else v}"
                    for k, v in figures.items()))

@@ -45,6 +45,20 @@ def test_in_process_server(toy_path, device):
         server.columns("d1", [("acc", 50)])
 
 
+def test_a_cuda_device_torch_cannot_use_is_an_error_or_with_fallback_numpy(toy_path,
+                                                                           monkeypatch):
+    # a GPU node whose torch is a CPU build: "auto" keeps numpy, a required GPU says why not
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(TableError, match="sees no CUDA device"):
+        BenchmarkTable(toy_path, device="cuda")
+    server = BenchmarkTable(toy_path, device="cuda", fallback=True)
+    assert server.describe()["device"] == "numpy"
+    expected = small_table().query_many(["k3"], "d1", METRICS)
+    assert np.array_equal(server.query(["k3"], "d1", METRICS), expected, equal_nan=True)
+
+
 @pytest.mark.ray
 def test_actor_batched_query_and_errors(ray_session, toy_path):
     ray = ray_session

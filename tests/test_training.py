@@ -118,8 +118,8 @@ def test_nb201_train_through_ednag_run_is_deterministic_with_asha(ray_session, t
 @pytest.mark.parametrize(("assigned", "expected"), [([], "cpu"), (["0"], "cuda")])
 def test_a_trial_trains_on_the_gpu_only_when_ray_assigned_it_one(monkeypatch, assigned,
                                                                  expected):
-    # Ray >= 2.4x leaves CUDA_VISIBLE_DEVICES alone for a trial that asked for no GPU, so
-    # "a GPU is visible" is not "this trial may use it"
+    # Ray 2.60 leaves CUDA_VISIBLE_DEVICES alone for a trial that asked for no GPU (unless
+    # RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO=1), so "a GPU is visible" is not "this trial may use it"
     import ray
 
     from trainables import nb201_train as module
@@ -134,3 +134,13 @@ def test_a_trial_trains_on_the_gpu_only_when_ray_assigned_it_one(monkeypatch, as
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # pick_device's CPU setup
     monkeypatch.setattr(torch, "use_deterministic_algorithms", lambda *a, **k: None)
     assert module.trial_device().type == expected
+
+
+def test_without_ray_running_the_device_is_the_gpu_when_there_is_one(monkeypatch):
+    import ray
+
+    from trainables import nb201_train as module
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert module.trial_device().type == "cuda"

@@ -32,8 +32,8 @@ CHECKPOINT_FILE = "training.pt"
 
 
 def trial_device() -> torch.device:
-    """``cuda`` when Ray assigned this trial a GPU (its ``resources`` ask for one), else
-    ``cpu``; outside a Ray worker, the GPU when there is one."""
+    """``cuda`` when Ray assigned this process a GPU (a trial whose ``resources`` ask for one),
+    else ``cpu`` (a Ray driver included); without Ray running, the GPU when there is one."""
     import ray
 
     if not ray.is_initialized():

@@ -31,17 +31,25 @@ class BenchmarkTable:
     """The actor's body (also usable in-process): a loaded table and batched lookups.
 
     ``device=None`` keeps the values as a numpy matrix; ``"cuda"`` (or ``"cpu"``) holds them
-    as a torch tensor on that device.
+    as a torch tensor on that device. A CUDA device this process cannot use (a CPU build of
+    torch on a GPU node, say) is a :class:`TableError`, or with ``fallback=True`` the numpy
+    matrix.
     """
 
-    def __init__(self, spec: str, device: str | None = None) -> None:
+    def __init__(self, spec: str, device: str | None = None, fallback: bool = False) -> None:
         self.table: Table = load_table(spec)
-        self.device = device
         self._tensor = None
         if device is not None:
             import torch
 
-            self._tensor = torch.as_tensor(self.table.values, device=device)
+            if device.startswith("cuda") and not torch.cuda.is_available():
+                if not fallback:
+                    raise TableError(f"table device {device!r}: torch {torch.__version__} "
+                                     "sees no CUDA device in this process")
+                device = None
+            else:
+                self._tensor = torch.as_tensor(self.table.values, device=device)
+        self.device = device
 
     def query(
         self,
@@ -135,7 +143,8 @@ def get_table_actor(
     the experiment on the node finds it; ``ednag run`` releases its actors when it ends
     (:func:`release_table_actors`).
 
-    ``use_gpu``: ``"auto"`` (a GPU if the node has one), ``True`` (require one) or ``False``.
+    ``use_gpu``: ``"auto"`` (a GPU if the node has one and torch can use it there, else
+    numpy), ``True`` (require one) or ``False``.
     """
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -158,7 +167,7 @@ def get_table_actor(
         num_gpus=GPU_FRACTION if on_gpu else 0,
         scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         max_concurrency=4,
-    ).remote(spec, "cuda" if on_gpu else None)
+    ).remote(spec, "cuda" if on_gpu else None, fallback=use_gpu == "auto")
 
 
 def release_table_actors(run_id: str | None = None) -> int:
