@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -39,18 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # this checkout's ednag, not another installed copy
     sys.path.insert(0, str(ROOT))
 
+from table_device import median_ms  # noqa: E402 - this folder: the same timing loop
+
 TABLE = "nas-bench-graph"
-
-
-def median_ms(call: Callable[[], object], repeats: int) -> float:
-    """Median milliseconds of ``call()`` over ``repeats`` calls, after one warm-up call."""
-    call()  # warm-up
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    return 1000.0 * statistics.median(times)
 
 
 def check_actor(lookups: int, repeats: int) -> dict[str, object]:

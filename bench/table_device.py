@@ -15,6 +15,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ if str(ROOT) not in sys.path:
 from trainables.table_actor import BenchmarkTable  # noqa: E402
 
 
-def median_ms(call, repeats: int) -> float:
+def median_ms(call: Callable[[], object], repeats: int) -> float:
+    """Median milliseconds of ``call()`` over ``repeats`` calls, after one warm-up call."""
     call()  # warm-up (first kernel launches, caches)
     times = []
     for _ in range(repeats):
