@@ -24,9 +24,13 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
         [--first-seed 0] [--seeds-for bananas=30 ...] [--workers 2] [--markdown table.md]
         [--json runs.json] [--markdown-budgets 500] [--from-json runs.json]
 
-``--from-json`` rebuilds the output of an earlier ``--json`` run without running anything;
-``--markdown-budgets`` limits the ``--markdown`` tables to some budgets (the README's 500-query
-table: the 50-seed run's ``--json`` read back with ``--markdown-budgets 500``).
+``--from-json`` rebuilds the output of earlier ``--json`` runs without running anything; given
+several files it joins them seed by seed (seeds 0-49 from one run, 50-99 from another), and a
+seed that two files both hold must have the same values in both (runs are reproducible, so a
+difference is an error, not a choice). ``--markdown-budgets`` limits the ``--markdown`` tables to
+some budgets (the README's 500-query table: the runs' ``--json`` read back with
+``--markdown-budgets 500``). ``bench/results/`` keeps the per-seed files the README's tables
+came from.
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
@@ -185,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds per optimizer (0..n-1)")
     parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first..first+n-1 (screening on seeds the headline never used)")
+                        help="seeds first..first+n-1 (screening on seeds the headline never "
+                             "used); with --from-json, the first seed of a file that does not "
+                             "list its seeds")
     parser.add_argument("--budgets", default="50,100,200", help="comma-separated query budgets")
     parser.add_argument("--datasets", default="cifar10,cifar100",
                         help=f"comma-separated NB201 datasets ({', '.join(DATASETS)})")
@@ -199,9 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write per-seed values here")
     parser.add_argument("--markdown-budgets", default="",
                         help="comma-separated budgets the --markdown tables show (default: all)")
-    parser.add_argument("--from-json", type=Path,
-                        help="run nothing: read the per-seed values a --json run wrote (give "
-                             "its --budgets) and print / write the tables from them")
+    parser.add_argument("--from-json", type=Path, nargs="+",
+                        help="run nothing: read the per-seed values --json runs wrote (give "
+                             "their --budgets; several files are joined seed by seed) and "
+                             "print / write the tables from them")
     parser.add_argument("--data", type=Path, default=DATA, help="folder of the NB201 CSVs")
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
@@ -209,7 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     if not set(shown) <= set(budgets):
         parser.error(f"--markdown-budgets {shown} must be among --budgets {budgets}")
     if args.from_json is not None:
-        results = load_results(args.from_json, len(budgets))
+        try:
+            results = merge_results([(str(path), load_results(path, len(budgets),
+                                                              args.first_seed))
+                                     for path in args.from_json])
+        except ValueError as err:
+            parser.error(f"--from-json: {err}")
         report(results, budgets, shown, args)
         return 0
     datasets = [d for d in args.datasets.split(",") if d]
@@ -245,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs.sort(key=lambda j: OPTIMIZERS.get(parse_variant(j[1])[0]).kind != "searcher"
               and "guided" not in j[1] and "bananas" not in j[1] and "diffusion" not in j[1])
     results: dict[str, dict[str, dict[str, Any]]] = {
-        d: {n: {"scores": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
+        d: {n: {"seeds": np.arange(args.first_seed,
+                                   args.first_seed + seeds_for.get(n, args.seeds)),
+                "scores": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
                 "valid": np.empty((seeds_for.get(n, args.seeds), len(budgets))),
                 "hits": np.empty((seeds_for.get(n, args.seeds), len(budgets)), dtype=bool),
                 "ms": np.empty(seeds_for.get(n, args.seeds))} for n in names}
@@ -272,18 +286,58 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def load_results(path: Path, num_budgets: int) -> dict[str, dict[str, dict[str, Any]]]:
+#: the per-seed arrays of one (dataset, optimizer) in a ``--json`` file, and their dtypes
+RESULT_KEYS: dict[str, type] = {"seeds": int, "scores": float, "valid": float, "hits": bool,
+                                "ms": float}
+
+
+def load_results(path: Path, num_budgets: int,
+                 first_seed: int = 0) -> dict[str, dict[str, dict[str, Any]]]:
     """The per-seed arrays a ``--json`` run wrote (``hits`` as booleans), checked against the
-    number of budgets it is read with."""
+    number of budgets it is read with. A file written before runs recorded their seeds holds
+    seeds ``first_seed, first_seed + 1, ...``."""
     raw = json.loads(path.read_text())
-    results = {d: {n: {k: np.asarray(v, dtype=bool if k == "hits" else float)
+    results = {d: {n: {k: np.asarray(v, dtype=RESULT_KEYS.get(k, float))
                        for k, v in r.items()} for n, r in per.items()} for d, per in raw.items()}
     for d, per in results.items():
         for n, r in per.items():
             if r["scores"].ndim != 2 or r["scores"].shape[1] != num_budgets:
                 raise SystemExit(f"{path}: {d} {n} holds {r['scores'].shape[-1]} budgets, "
                                  f"--budgets gives {num_budgets}")
+            r.setdefault("seeds", np.arange(first_seed, first_seed + len(r["scores"])))
     return results
+
+
+def merge_results(parts: list[tuple[str, dict[str, dict[str, dict[str, Any]]]]]
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Several runs' per-seed results ``(name, results)`` joined seed by seed, sorted by seed.
+
+    A seed held by two runs must agree on scores, validation and hits (the runs are
+    reproducible); its time per query comes from the first run that holds it. Raises
+    ``ValueError`` naming the file, dataset, optimizer and seed otherwise.
+    """
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    origin: dict[tuple[str, str, int], str] = {}
+    for name, results in parts:
+        for d, per in results.items():
+            for opt, r in per.items():
+                slot = merged.setdefault(d, {}).setdefault(opt, {k: [] for k in RESULT_KEYS})
+                for i, seed in enumerate(r["seeds"].tolist()):
+                    if (d, opt, seed) in origin:
+                        j = slot["seeds"].index(seed)
+                        if not all(np.array_equal(slot[k][j], r[k][i])
+                                   for k in ("scores", "valid", "hits")):
+                            raise ValueError(f"{name}: {d} {opt} seed {seed} differs from "
+                                             f"{origin[d, opt, seed]}")
+                        continue
+                    origin[d, opt, seed] = name
+                    for k in RESULT_KEYS:
+                        slot[k].append(r[k][i])
+    for per in merged.values():
+        for opt, slot in per.items():
+            order = np.argsort(slot["seeds"], kind="stable")
+            per[opt] = {k: np.asarray(v, dtype=RESULT_KEYS[k])[order] for k, v in slot.items()}
+    return merged
 
 
 def report(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int],

@@ -1,0 +1,99 @@
+"""bench/sample_efficiency.py: per-seed files record their seeds and join seed by seed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCH))  # the script imports its neighbour ednag_nb201
+    try:
+        spec = importlib.util.spec_from_file_location("bench_sample_efficiency",
+                                                      BENCH / "sample_efficiency.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_sample_efficiency"] = module
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _run(seeds: list[int], offset: float = 0.0, with_seeds: bool = True) -> dict:
+    """A hand-made --json file: one dataset, one optimizer, two budgets."""
+    n = len(seeds)
+    entry = {"scores": [[90.0 + s, 91.0 + s + offset] for s in seeds],
+             "valid": [[80.0 + s, 81.0 + s] for s in seeds],
+             "hits": [[False, s % 2 == 0] for s in seeds],
+             "ms": [1.0] * n}
+    if with_seeds:
+        entry["seeds"] = seeds
+    return {"cifar10": {"random": entry}}
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_join_seed_by_seed_and_sorted(bench, tmp_path):
+    a = bench.load_results(_write(tmp_path / "a.json", _run([2, 3])), 2)
+    b = bench.load_results(_write(tmp_path / "b.json", _run([0, 1, 2])), 2)
+    merged = bench.merge_results([("a", a), ("b", b)])["cifar10"]["random"]
+    assert merged["seeds"].tolist() == [0, 1, 2, 3]  # seed 2 once, sorted
+    assert merged["scores"][:, 1].tolist() == [91.0, 92.0, 93.0, 94.0]
+    assert merged["hits"].dtype == bool and merged["hits"][:, 1].tolist() == [True, False,
+                                                                             True, False]
+
+
+def test_a_seed_that_differs_between_files_is_an_error(bench, tmp_path):
+    a = bench.load_results(_write(tmp_path / "a.json", _run([0, 1])), 2)
+    b = bench.load_results(_write(tmp_path / "b.json", _run([1, 2], offset=0.5)), 2)
+    with pytest.raises(ValueError, match="b: cifar10 random seed 1 differs from a"):
+        bench.merge_results([("a", a), ("b", b)])
+
+
+def test_old_files_take_first_seed(bench, tmp_path):
+    old = bench.load_results(_write(tmp_path / "old.json", _run([0, 1], with_seeds=False)),
+                             2, first_seed=50)
+    assert old["cifar10"]["random"]["seeds"].tolist() == [50, 51]
+
+
+def test_from_json_reads_several_files(bench, tmp_path, capsys):
+    a = _write(tmp_path / "a.json", _run([0, 1]))
+    b = _write(tmp_path / "b.json", _run([2, 3]))
+    assert bench.main(["--from-json", str(a), str(b), "--budgets", "50,100",
+                       "--markdown", str(tmp_path / "t.md")]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    pairs = dict(item.split("=") for item in last.split())
+    assert float(pairs["random_mean_100"]) == pytest.approx(np.mean([91, 92, 93, 94]))
+    assert "| cifar10 | `random` | 4 |" in (tmp_path / "t.md").read_text()
+    with pytest.raises(SystemExit):  # a clash is a usage error naming the files
+        bench.main(["--from-json", str(a), str(_write(tmp_path / "c.json",
+                                                      _run([1], offset=1.0))),
+                    "--budgets", "50,100"])
+    assert "c.json: cifar10 random seed 1 differs" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (BENCH.parent.parent / "shared" / "benchmarks" / "nb201"
+                         / "valid200_perseed.csv").exists(),
+                    reason="NAS-Bench-201 CSVs not in ../shared/benchmarks/nb201")
+def test_a_run_writes_its_seeds_and_reruns_join(bench, tmp_path, capsys):
+    args = ["--seeds", "2", "--budgets", "10,20", "--datasets", "cifar10",
+            "--optimizers", "random,ednag"]
+    assert bench.main([*args, "--first-seed", "7", "--json", str(tmp_path / "a.json")]) == 0
+    assert bench.main([*args, "--first-seed", "8", "--json", str(tmp_path / "b.json")]) == 0
+    run = json.loads((tmp_path / "a.json").read_text())["cifar10"]["ednag"]
+    assert run["seeds"] == [7, 8]
+    # seed 8 ran twice, in two processes' runs: the same values, so joining them is no clash
+    merged = bench.merge_results([(name, bench.load_results(tmp_path / name, 2))
+                                  for name in ("a.json", "b.json")])
+    assert merged["cifar10"]["ednag"]["seeds"].tolist() == [7, 8, 9]
