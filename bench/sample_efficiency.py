@@ -325,7 +325,8 @@ def merge_results(parts: list[tuple[str, dict[str, dict[str, dict[str, Any]]]]]
                 for i, seed in enumerate(r["seeds"].tolist()):
                     if (d, opt, seed) in origin:
                         j = slot["seeds"].index(seed)
-                        if not all(np.array_equal(slot[k][j], r[k][i])
+                        if not all(np.array_equal(slot[k][j], r[k][i],
+                                                  equal_nan=RESULT_KEYS[k] is float)
                                    for k in ("scores", "valid", "hits")):
                             raise ValueError(f"{name}: {d} {opt} seed {seed} differs from "
                                              f"{origin[d, opt, seed]}")

@@ -54,6 +54,14 @@ def test_join_seed_by_seed_and_sorted(bench, tmp_path):
                                                                              True, False]
 
 
+def test_a_failed_value_joins_itself(bench, tmp_path):
+    run = _run([0, 1])
+    run["cifar10"]["random"]["scores"][1][0] = float("nan")  # e.g. every query failed
+    a = bench.load_results(_write(tmp_path / "a.json", run), 2)
+    merged = bench.merge_results([("a", a), ("b", a)])["cifar10"]["random"]
+    assert merged["seeds"].tolist() == [0, 1] and np.isnan(merged["scores"][1, 0])
+
+
 def test_a_seed_that_differs_between_files_is_an_error(bench, tmp_path):
     a = bench.load_results(_write(tmp_path / "a.json", _run([0, 1])), 2)
     b = bench.load_results(_write(tmp_path / "b.json", _run([1, 2], offset=0.5)), 2)
