@@ -103,3 +103,25 @@ def test_parameters_are_named():
     with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):
         opt = MOGuidedEDNAG(NB201, num_objectives=2, max_queries=5)
         opt.tell([(a, Evaluation((1.0,))) for a in opt.ask()])
+
+
+def test_front_mutations_are_unseen_neighbours_of_the_front():
+    opt = MOGuidedEDNAG(NB201, seed=3, max_queries=40, batch_size=5, front_mutations=5,
+                        num_objectives=2)
+    seen: list = []
+    while not opt.finished:
+        batch = opt.ask()
+        if seen and len(seen) >= opt.num_init:
+            front = [a for a, _ in opt.pareto_archive()]
+            for arch in batch:
+                assert NB201.key(arch) not in {NB201.key(a) for a in seen}
+                assert min(sum(x != y for x, y in zip(arch, f, strict=True))
+                           for f in front) == 1
+        seen += batch
+        opt.tell([(a, Evaluation(two_objectives(a))) for a in batch])
+    assert opt.num_queries == 40
+
+
+def test_front_mutations_is_checked():
+    with pytest.raises(ValueError, match="front_mutations must be an int >= 0"):
+        MOGuidedEDNAG(NB201, front_mutations=-1, num_objectives=2)

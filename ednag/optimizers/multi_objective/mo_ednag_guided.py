@@ -10,7 +10,11 @@ Chebyshev sense. An evaluated member is scored by its true vector (against the f
 itself), any other by the acquisition of each objective (``ucb``: mean + ``ucb_beta`` x
 spread). The ``batch_size`` queries of a round are chosen greedily among the unseen
 architectures met: the one with the largest margin, whose optimistic vector then joins the
-front, so the next pick must lie beyond a different part of it.
+front, so the next pick must lie beyond a different part of it. With ``front_mutations`` m > 0,
+m of each round's queries are instead random unseen one-decision mutants of evaluated
+first-front members, chosen without the predictor (a local search along the front that the
+ensembles, which cannot resolve the small accuracy differences between neighbours at large
+budgets, do not do on their own).
 """
 
 from __future__ import annotations
@@ -78,8 +82,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
-    ``overrides``) plus ``num_objectives``; ``score`` is accepted for the multi-objective
-    interface (it ranks the evaluated set, e.g. in :meth:`scores_of`).
+    ``overrides``) plus ``num_objectives`` and ``front_mutations`` (0 by default: how many of
+    each round's queries are random unseen one-decision mutants of the evaluated first front);
+    ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
+    in :meth:`scores_of`).
 
     >>> from ednag.pareto import Evaluation
     >>> from ednag.spaces import make_space
@@ -100,13 +106,18 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         config: EDNAGConfig | str | None = None,
         num_objectives: int = 1,
         score: str = "crowding",
+        front_mutations: int = 0,
         **kwargs: Any,
     ) -> None:
+        if (isinstance(front_mutations, bool) or not isinstance(front_mutations, int)
+                or front_mutations < 0):
+            raise ValueError(f"front_mutations must be an int >= 0, got {front_mutations!r}")
         if "patience" in kwargs:
             raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
                              "ednag_guided only)")
         super().__init__(space, seed, max_queries, config, **kwargs)
         self._setup_objectives(num_objectives, score)
+        self.front_mutations = front_mutations
 
     def _observe(self, results: list[tuple[Choices, Any]]) -> None:
         """The round bookkeeping keeps the first objective (failures as a failure marker);
@@ -163,8 +174,13 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
         self._explore_free(score, archive)
-        if not pool:
-            return []
+        mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
+                                      min(self.front_mutations, k))
+        k -= len(mutants)
+        for child in mutants:
+            pool.pop(self.space.key(child), None)
+        if not pool or k == 0:
+            return mutants
         cands = list(pool.values())
         ok = [i for i, (_, _, vec) in enumerate(cands) if vec is not None]
         picked = [ok[i] for i in greedy_front_batch(
@@ -174,4 +190,19 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             rest = sorted((i for i in range(len(cands)) if i not in taken),
                           key=lambda i: -cands[i][1])
             picked += rest[: k - len(picked)]
-        return [cands[i][0] for i in picked]
+        return mutants + [cands[i][0] for i in picked]
+
+    def _front_mutants(self, front: list[Choices], n: int) -> list[Choices]:
+        """Up to ``n`` distinct unseen one-decision mutants of evaluated first-front members
+        (each drawn from a member chosen uniformly; at most 20 draws per mutant)."""
+        out: list[Choices] = []
+        keys: set[str] = set()
+        for _ in range(20 * n if front else 0):
+            if len(out) == n:
+                break
+            child = self.space.mutate(front[int(self.rng.integers(len(front)))], self.rng)
+            key = self.space.key(child)
+            if key not in keys and self._unseen(child):
+                keys.add(key)
+                out.append(child)
+        return out
