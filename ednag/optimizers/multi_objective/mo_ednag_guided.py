@@ -28,6 +28,7 @@ from ednag.optimizers.base import WORST_FITNESS
 from ednag.optimizers.ednag_guided import GuidedEDNAG
 from ednag.optimizers.evo_diffusion.config import EDNAGConfig
 from ednag.optimizers.multi_objective.base import MultiObjective
+from ednag.optimizers.unseen import random_unseen
 from ednag.pareto import evaluation_arrays, non_dominated_ranks
 from ednag.predictors import transform_targets
 from ednag.spaces.base import Choices, SearchSpace
@@ -195,14 +196,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     def _front_mutants(self, front: list[Choices], n: int) -> list[Choices]:
         """Up to ``n`` distinct unseen one-decision mutants of evaluated first-front members
         (each drawn from a member chosen uniformly; at most 20 draws per mutant)."""
-        out: list[Choices] = []
-        keys: set[str] = set()
-        for _ in range(20 * n if front else 0):
-            if len(out) == n:
-                break
-            child = self.space.mutate(front[int(self.rng.integers(len(front)))], self.rng)
-            key = self.space.key(child)
-            if key not in keys and self._unseen(child):
-                keys.add(key)
-                out.append(child)
-        return out
+        if not front:
+            return []
+        return random_unseen(
+            self.space, self.rng, n, self._unseen, tries_per_arch=20,
+            draw=lambda rng: self.space.mutate(front[int(rng.integers(len(front)))], rng))
