@@ -10,11 +10,11 @@ Chebyshev sense. An evaluated member is scored by its true vector (against the f
 itself), any other by the acquisition of each objective (``ucb``: mean + ``ucb_beta`` x
 spread). The ``batch_size`` queries of a round are chosen greedily among the unseen
 architectures met: the one with the largest margin, whose optimistic vector then joins the
-front, so the next pick must lie beyond a different part of it. With ``front_mutations`` m > 0,
-m of each round's queries are instead random unseen one-decision mutants of evaluated
-first-front members, chosen without the predictor (a local search along the front that the
-ensembles, which cannot resolve the small accuracy differences between neighbours at large
-budgets, do not do on their own).
+front, so the next pick must lie beyond a different part of it. ``front_mutations`` m (3 by
+default, 0 turns it off) of each round's queries are instead random unseen one-decision mutants
+of evaluated first-front members, chosen without the predictor (a local search along the front
+that the ensembles, which cannot resolve the small accuracy differences between neighbours at
+large budgets, do not do on their own).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
-    ``overrides``) plus ``num_objectives`` and ``front_mutations`` (0 by default: how many of
+    ``overrides``) plus ``num_objectives`` and ``front_mutations`` (3 by default: how many of
     each round's queries are random unseen one-decision mutants of the evaluated first front);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
@@ -107,7 +107,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         config: EDNAGConfig | str | None = None,
         num_objectives: int = 1,
         score: str = "crowding",
-        front_mutations: int = 0,
+        front_mutations: int = 3,
         **kwargs: Any,
     ) -> None:
         if (isinstance(front_mutations, bool) or not isinstance(front_mutations, int)
