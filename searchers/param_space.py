@@ -35,6 +35,7 @@ from ray.tune.search.sample import (
     Quantized,
 )
 
+from ednag.checks import int_at_least
 from ednag.registry import OPTIMIZERS, RegistryError
 from ednag.spaces.mixed import MixedSpace, Param
 from ednag.spaces.param_spec import (
@@ -169,8 +170,7 @@ class ParamSpaceSearch(StagedSearcher):
             allowed = [n for n, e in OPTIMIZERS.items() if e.kind == "optimizer"]
             raise ValueError(f"optimizer {optimizer!r} is a Tune searcher already (use it "
                              f"directly); allowed here: {', '.join(allowed)}")
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-            raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+        int_at_least("resolution", resolution, 2)
         if evaluated_rewards is not None and (
                 points_to_evaluate is None or len(evaluated_rewards) != len(points_to_evaluate)):
             raise ValueError("evaluated_rewards needs points_to_evaluate of the same length")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ednag.checks import int_at_least
+
 
 @dataclass(frozen=True)
 class SyntheticImages:
@@ -44,8 +46,7 @@ def make_synthetic_images(n: int, seed: int = 0, *, classes: int = 10, size: int
                           task_seed: int = 1234) -> SyntheticImages:
     """``n`` images of the task ``task_seed`` (class recipes), drawn with ``seed``."""
     for name, value, low in (("n", n, 1), ("classes", classes, 2), ("size", size, 8)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        int_at_least(name, value, low)
     if not noise >= 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
     task = np.random.default_rng(task_seed)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.predictors import (
     PREDICTORS,
@@ -139,8 +140,7 @@ class Bananas(PredictorRounds):
             ("num_parents", num_parents, 1), ("num_mutations", num_mutations, 0),
             ("num_random", num_random, 0), ("max_edits", max_edits, 1),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            int_at_least(name, value, low)
         if candidates not in CANDIDATES:
             raise ValueError(f"candidates must be one of {', '.join(CANDIDATES)}; "
                              f"got {candidates!r}")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
@@ -77,8 +78,7 @@ class DiffusionNAG(PredictorRounds):
             ("num_samples", num_samples),
             ("sample_steps", sample_steps),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            int_at_least(name, value, 1)
         for name, value in (
             ("eta", eta),
             ("guidance_scale", guidance_scale),

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
@@ -86,15 +87,9 @@ class GuidedEDNAG(PredictorRounds):
         if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int)
                                      or patience < 1):
             raise ValueError(f"patience must be an int >= 1 or None, got {patience!r}")
-        if (isinstance(diffusions_per_round, bool) or not isinstance(diffusions_per_round, int)
-                or diffusions_per_round < 0):
-            raise ValueError(f"diffusions_per_round must be an int >= 0, got "
-                             f"{diffusions_per_round!r}")
-        if (isinstance(global_diffusions, bool) or not isinstance(global_diffusions, int)
-                or global_diffusions < 0):
-            raise ValueError(f"global_diffusions must be an int >= 0, got {global_diffusions!r}")
-        if isinstance(num_random, bool) or not isinstance(num_random, int) or num_random < 0:
-            raise ValueError(f"num_random must be an int >= 0, got {num_random!r}")
+        int_at_least("diffusions_per_round", diffusions_per_round, 0)
+        int_at_least("global_diffusions", global_diffusions, 0)
+        int_at_least("num_random", num_random, 0)
         if diffusions_per_round == 0 and global_diffusions == 0 and num_random == 0:
             raise ValueError("diffusions_per_round=0 (no denoising: the predictor ranks random "
                              "architectures only) needs num_random >= 1")

@@ -3,6 +3,7 @@ et al., "Local Search is State of the Art for NAS Benchmarks" (2021)."""
 
 from __future__ import annotations
 
+from ednag.checks import int_at_least
 from ednag.optimizers.base import Optimizer
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -44,8 +45,7 @@ class LocalSearch(Optimizer):
         move: str = "best",
     ) -> None:
         super().__init__(space, seed, max_queries)
-        if isinstance(num_init, bool) or not isinstance(num_init, int) or num_init < 1:
-            raise ValueError(f"num_init must be an int >= 1, got {num_init!r}")
+        int_at_least("num_init", num_init, 1)
         if move not in MOVES:
             raise ValueError(f"move must be one of {', '.join(MOVES)}; got {move!r}")
         self.num_init = num_init

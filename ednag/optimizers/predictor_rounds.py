@@ -11,6 +11,7 @@ from abc import abstractmethod
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.base import Optimizer
 from ednag.predictors import usable
 from ednag.spaces.base import Choices, SearchSpace
@@ -23,8 +24,7 @@ class PredictorRounds(Optimizer):
                  num_init: int, batch_size: int) -> None:
         super().__init__(space, seed, max_queries)
         for name, value in (("num_init", num_init), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            int_at_least(name, value, 1)
         self.num_init = num_init
         self.batch_size = batch_size
         #: every evaluated architecture and its fitness, in order

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.evo_diffusion.ddim import ddim_step
 from ednag.predictors.mlp import adam_step, layer_gradients
 from ednag.predictors.mlp import layers_forward as forward
@@ -95,8 +96,7 @@ class ScoreModel:
             ("train_steps", train_steps, 1),
             ("batch_size", batch_size, 1),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+            int_at_least(name, value, low)
         if not hidden or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden
         ):

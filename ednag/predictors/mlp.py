@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.predictors.base import PredictorError, usable
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -106,8 +107,7 @@ class MLPEnsemble:
     ) -> None:
         for name, value, low in (("num_models", num_models, 1), ("steps", steps, 1),
                                  ("batch_size", batch_size, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise PredictorError(f"{name} must be an int >= {low}, got {value!r}")
+            int_at_least(name, value, low, PredictorError)
         if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
             raise PredictorError(f"hidden must be a tuple of positive ints, got {hidden!r}")
         if not lr > 0 or not weight_decay >= 0:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ednag.checks import int_at_least
 from ednag.optimizers.evo_diffusion.arch_mutation import ARCH_MUTATION_PARENTS
 from ednag.optimizers.evo_diffusion.mappings import MAPPINGS, SHARPENINGS
 from ednag.optimizers.evo_diffusion.mutation import MUTATION_MODES
@@ -23,11 +24,6 @@ def _is_number(value: object) -> bool:
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-def _int_at_least(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def _positive(name: str, value: object) -> None:
@@ -122,13 +118,13 @@ class EDNAGConfig:
         _one_of("elite_identity", self.elite_identity, ELITE_IDENTITIES)
         _one_of("selection_fitness", self.selection_fitness, SELECTION_FITNESS)
         _one_of("arch_mutation_parent", self.arch_mutation_parent, ARCH_MUTATION_PARENTS)
-        _int_at_least("tournament_size", self.tournament_size, 1)
-        _int_at_least("arch_mutation_tries", self.arch_mutation_tries, 0)
-        _int_at_least("num_steps", self.num_steps, 2)
-        _int_at_least("population_size", self.population_size, 2)
-        _int_at_least("restart_elites", self.restart_elites, 0)
-        _int_at_least("archive_size", self.archive_size, 0)
-        _int_at_least("skip_steps", self.skip_steps, 0)
+        int_at_least("tournament_size", self.tournament_size, 1)
+        int_at_least("arch_mutation_tries", self.arch_mutation_tries, 0)
+        int_at_least("num_steps", self.num_steps, 2)
+        int_at_least("population_size", self.population_size, 2)
+        int_at_least("restart_elites", self.restart_elites, 0)
+        int_at_least("archive_size", self.archive_size, 0)
+        int_at_least("skip_steps", self.skip_steps, 0)
         if isinstance(self.num_steps, int) and self.skip_steps > self.num_steps - 2:
             raise ValueError(
                 f"skip_steps must be in [0, num_steps - 2 = {self.num_steps - 2}], "

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.base import WORST_FITNESS
 from ednag.pareto import (
     SCORE_KINDS,
@@ -60,12 +61,7 @@ class MultiObjective:
     multi_objective = True
 
     def _setup_objectives(self, num_objectives: int, score: str = "crowding") -> None:
-        if (
-            isinstance(num_objectives, bool)
-            or not isinstance(num_objectives, int)
-            or (num_objectives < 1)
-        ):
-            raise ValueError(f"num_objectives must be an int >= 1, got {num_objectives!r}")
+        int_at_least("num_objectives", num_objectives, 1)
         if score not in SCORE_KINDS:
             raise ValueError(f"score must be one of {', '.join(SCORE_KINDS)}, got {score!r}")
         self.num_objectives = num_objectives

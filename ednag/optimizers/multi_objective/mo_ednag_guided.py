@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.bananas import acquire
 from ednag.optimizers.base import WORST_FITNESS
 from ednag.optimizers.ednag_guided import GuidedEDNAG
@@ -110,9 +111,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         front_mutations: int = 3,
         **kwargs: Any,
     ) -> None:
-        if (isinstance(front_mutations, bool) or not isinstance(front_mutations, int)
-                or front_mutations < 0):
-            raise ValueError(f"front_mutations must be an int >= 0, got {front_mutations!r}")
+        int_at_least("front_mutations", front_mutations, 0)
         if "patience" in kwargs:
             raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
                              "ednag_guided only)")

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.checks import int_at_least
 from ednag.optimizers.base import Optimizer
 from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.optimizers.score_model import one_blas_thread
@@ -190,8 +191,7 @@ class NAG(MultiObjective, Optimizer):
         self._setup_objectives(num_objectives, score)
         for name, value in (("num_init", num_init), ("batch_size", batch_size),
                             ("num_samples", num_samples), ("train_steps", train_steps)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            int_at_least(name, value, 1)
         if (
             not isinstance(hidden, (tuple, list))
             or not hidden
