@@ -65,12 +65,13 @@ def test_failed_rows_never_train_it():
         make_predictor(seed=0).fit(bad_X, bad_y)
 
 
-@pytest.mark.parametrize("kappa", [0.0, 1.5])
-def test_input_gradient_matches_finite_differences(kappa):
-    """``predict_grad`` is the gradient of ``mean + kappa * std`` (off the ReLU kinks)."""
+@pytest.mark.parametrize(("kappa", "prior_scale"), [(0.0, 0.0), (1.5, 0.0), (1.5, 2.0)])
+def test_input_gradient_matches_finite_differences(kappa, prior_scale):
+    """``predict_grad`` is the gradient of ``mean + kappa * std`` (off the ReLU kinks), the
+    randomized priors' share included."""
     rng = np.random.default_rng(0)
     X = rng.integers(0, 2, (80, 8)).astype(float)
-    model = MLPEnsemble(seed=0, steps=200)
+    model = MLPEnsemble(seed=0, steps=200, prior_scale=prior_scale)
     model.fit(X, X @ np.arange(8.0) + np.sin(X.sum(axis=1)))
     Z = rng.uniform(0.0, 1.0, (5, 8))
     mean, std, grad = model.predict_grad(Z, kappa)
@@ -84,6 +85,29 @@ def test_input_gradient_matches_finite_differences(kappa):
     numeric = np.stack([(f(Z + h * e) - f(Z - h * e)) / (2 * h) for e in np.eye(8)], axis=1)
     assert grad.shape == Z.shape and np.abs(grad).max() > 0.1
     assert np.allclose(grad, numeric, atol=1e-6)
+
+
+def test_randomized_priors_keep_the_fit_and_widen_the_spread_away_from_the_data():
+    """With ``prior_scale`` the members still agree on the training rows (each fits the
+    targets minus its own untrained prior), and disagree more than plain members far from
+    them; ``prior_scale=0`` is the plain ensemble, draw for draw."""
+    rng = np.random.default_rng(0)
+    X = np.zeros((60, 12))
+    X[:, :6] = rng.integers(0, 2, (60, 6))  # the data never switches on the last six inputs
+    y = X @ np.linspace(-1.0, 2.0, 12)
+    far = np.hstack([rng.integers(0, 2, (40, 6)), np.ones((40, 6))])
+    plain, zero = MLPEnsemble(seed=0, steps=400), MLPEnsemble(seed=0, steps=400, prior_scale=0)
+    prior = MLPEnsemble(seed=0, steps=400, prior_scale=3.0)
+    for model in (plain, zero, prior):
+        model.fit(X, y)
+    assert np.array_equal(plain.predict(far)[1], zero.predict(far)[1]) and zero.prior is None
+    mean, std = prior.predict(X)
+    assert float(np.abs(mean - y).mean()) < 0.15 * float(y.std())
+    assert prior.predict(far)[1].mean() > 3 * plain.predict(far)[1].mean()
+    assert prior.predict(far)[1].mean() > 3 * std.mean()
+    for bad in (-1.0, float("nan"), True, "1"):
+        with pytest.raises(PredictorError, match="prior_scale must be a finite number >= 0"):
+            MLPEnsemble(prior_scale=bad)
 
 
 def test_unknown_names_list_the_allowed_ones():

@@ -4,6 +4,13 @@ The ``M`` members share the architecture and the data and differ by their random
 initialisation (as in BANANAS); their weights are stacked, (M, fan_in, fan_out) per layer, so
 one batched matmul trains or evaluates the whole ensemble. The ensemble mean is the
 prediction and the spread of the members its uncertainty.
+
+``prior_scale`` > 0 gives every member a randomized prior function (Osband et al., NeurIPS
+2018): a second network of the same shape, randomly initialised and never trained, whose
+output times ``prior_scale`` is added to the member's; the trained network fits the targets
+minus that prior. Near the data the members still agree; away from it they keep their priors'
+disagreement, so the spread grows with the distance from what was evaluated instead of
+collapsing as it does for members that differ only by their initialisation.
 """
 
 from __future__ import annotations
@@ -55,6 +62,17 @@ def layer_gradients(params: Params, inputs: list[np.ndarray], g: np.ndarray) -> 
     return grads[::-1]
 
 
+def input_gradient(params: Params, inputs: list[np.ndarray], g: np.ndarray) -> np.ndarray:
+    """The gradient (M, n, d) of the members' outputs weighted by ``g`` (M, n, 1) with respect
+    to their inputs, by backprop through ``params`` (ReLU kinks take the side they are on)."""
+    for i in range(len(params) - 1, -1, -1):
+        w, _ = params[i]
+        g = g @ np.ascontiguousarray(np.swapaxes(w, 1, 2))
+        if i:
+            g = g * (inputs[i] > 0.0)
+    return g
+
+
 def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Outputs (M, n) of every member for ``X`` (n, d), and the layer inputs for backprop."""
     out, inputs = layers_forward(params, X[None, :, :])
@@ -104,6 +122,7 @@ class MLPEnsemble:
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         batch_size: int = 256,
+        prior_scale: float = 0.0,
     ) -> None:
         for name, value, low in (("num_models", num_models, 1), ("steps", steps, 1),
                                  ("batch_size", batch_size, 1)):
@@ -113,6 +132,9 @@ class MLPEnsemble:
         if not lr > 0 or not weight_decay >= 0:
             raise PredictorError(f"lr must be > 0 and weight_decay >= 0, got {lr!r}, "
                                  f"{weight_decay!r}")
+        if (isinstance(prior_scale, bool) or not isinstance(prior_scale, (int, float))
+                or not np.isfinite(prior_scale) or prior_scale < 0):
+            raise PredictorError(f"prior_scale must be a finite number >= 0, got {prior_scale!r}")
         self.rng = np.random.default_rng(seed)
         self.num_models = num_models
         self.hidden = tuple(hidden)
@@ -120,7 +142,10 @@ class MLPEnsemble:
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.batch_size = batch_size
+        self.prior_scale = float(prior_scale)
         self.params: Params | None = None
+        #: the untrained prior networks (``prior_scale`` > 0 only)
+        self.prior: Params | None = None
         self._y_mean = 0.0
         self._y_std = 1.0
 
@@ -140,17 +165,22 @@ class MLPEnsemble:
         target = (y - self._y_mean) / self._y_std
         sizes = [X.shape[1], *self.hidden, 1]
         params = init_params(self.rng, self.num_models, sizes)
+        # drawn after the trained weights, so prior_scale=0 leaves every draw as it was
+        self.prior = init_params(self.rng, self.num_models, sizes) if self.prior_scale else None
+        target = target[None, :]  # (1, n), or (M, n): each member fits the targets minus its prior
+        if self.prior is not None:
+            target = target - self.prior_scale * forward(self.prior, X)[0]
         m = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
         v = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
         n = y.size
         for t in range(1, self.steps + 1):
             if n > self.batch_size:
                 rows = self.rng.choice(n, self.batch_size, replace=False)
-                xb, yb = X[rows], target[rows]
+                xb, yb = X[rows], target[:, rows]
             else:
                 xb, yb = X, target
             out, inputs = forward(params, xb)
-            grads = mse_gradients(params, inputs, out - yb[None, :])
+            grads = mse_gradients(params, inputs, out - yb)
             adam_step(params, grads, m, v, t, self.lr, self.weight_decay)
         self.params = params
 
@@ -158,9 +188,18 @@ class MLPEnsemble:
         """Ensemble mean and member standard deviation, in the units of the fitted ``y``."""
         if self.params is None:
             raise PredictorError("predict() called before fit()")
-        out, _ = forward(self.params, np.asarray(X, dtype=np.float64))
-        out = out * self._y_std + self._y_mean
+        out = self._members(np.asarray(X, dtype=np.float64))[0] * self._y_std + self._y_mean
         return out.mean(axis=0), out.std(axis=0)
+
+    def _members(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """Every member's standardised output (M, n), prior included, and the layer inputs of
+        the trained and of the prior networks (the latter empty without priors)."""
+        assert self.params is not None
+        out, inputs = forward(self.params, X)
+        if self.prior is None:
+            return out, inputs, []
+        prior_out, prior_inputs = forward(self.prior, X)
+        return out + self.prior_scale * prior_out, inputs, prior_inputs
 
     def predict_grad(self, X: np.ndarray, kappa: float = 0.0
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -169,16 +208,14 @@ class MLPEnsemble:
         every member (ReLU kinks take the derivative of the side they are on)."""
         if self.params is None:
             raise PredictorError("predict_grad() called before fit()")
-        out, inputs = forward(self.params, np.asarray(X, dtype=np.float64))
+        out, inputs, prior_inputs = self._members(np.asarray(X, dtype=np.float64))
         out = out * self._y_std + self._y_mean
         mean, std = out.mean(axis=0), out.std(axis=0)
         # d(mean + kappa std)/d(out_m) per member, (M, n): 1/M + kappa (out_m - mean) / (M std)
         safe = np.where(std > 0, std, 1.0)
         weight = (1.0 + kappa * np.where(std > 0, (out - mean) / safe, 0.0)) / out.shape[0]
         g = (weight * self._y_std)[..., None]
-        for i in range(len(self.params) - 1, -1, -1):
-            w, _ = self.params[i]
-            g = g @ np.ascontiguousarray(np.swapaxes(w, 1, 2))
-            if i:
-                g = g * (inputs[i] > 0.0)
-        return mean, std, g.sum(axis=0)
+        grad = input_gradient(self.params, inputs, g)
+        if self.prior is not None:
+            grad = grad + input_gradient(self.prior, prior_inputs, self.prior_scale * g)
+        return mean, std, grad.sum(axis=0)
