@@ -35,6 +35,19 @@ def test_beats_random_search_on_a_smooth_landscape():
     assert guided > random
 
 
+def test_randomized_priors_reach_the_ensemble_and_stay_reproducible():
+    """``predictor_params={"prior_scale": s}`` changes what a run asks (the spread now grows
+    away from the data) and the run stays reproducible; the default ensemble has no priors."""
+
+    def queries(**params) -> list:
+        return drive(GuidedEDNAG(NB201, seed=2, max_queries=30, **params), smooth)
+
+    default, prior = queries(), queries(predictor_params={"prior_scale": 3.0})
+    assert prior == queries(predictor_params={"prior_scale": 3.0})
+    assert prior[0] == default[0] and prior[1:] != default[1:]  # same random start
+    assert default == queries(predictor_params={"prior_scale": 0.0})
+
+
 def test_parameters_are_named():
     with pytest.raises(ValueError, match="its, ucb, exploit"):
         GuidedEDNAG(NB201, acquisition="ei")
