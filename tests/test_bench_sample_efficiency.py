@@ -105,3 +105,22 @@ def test_a_run_writes_its_seeds_and_reruns_join(bench, tmp_path, capsys):
     merged = bench.merge_results([(name, bench.load_results(tmp_path / name, 2))
                                   for name in ("a.json", "b.json")])
     assert merged["cifar10"]["ednag"]["seeds"].tolist() == [7, 8, 9]
+
+
+@pytest.mark.skipif(not (BENCH.parent.parent / "shared" / "benchmarks" / "nb201"
+                         / "valid200_perseed.csv").exists(),
+                    reason="NAS-Bench-201 CSVs not in ../shared/benchmarks/nb201")
+def test_predictor_ranks_finds_or_ranks_the_optimum(bench):
+    """bench/predictor_ranks.py: a run that queried the optimum says so; one that did not
+    gets a rank among the unseen cells, for every encoding."""
+    spec = importlib.util.spec_from_file_location("bench_predictor_ranks",
+                                                  BENCH / "predictor_ranks.py")
+    ranks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ranks)
+    # 20 random queries miss the optimum; the ensemble ranks it among the 15,605 others
+    far = ranks.optimum_ranks("random", 0, 20, "cifar10")
+    assert set(far) == {"onehot", "path", "onehot+counts", "onehot+path"}
+    assert all(0 <= r["rank"] < 15625 - 20 and -1 <= r["rho"] <= 1 for r in far.values())
+    # seed 0's default ednag_guided run has the cifar10 optimum by 50 queries
+    found = ranks.optimum_ranks("ednag_guided", 0, 50, "cifar10")
+    assert all(r["rank"] == -1 and r["std"] < 0.05 for r in found.values())
