@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def int_at_least(name: str, value: object, low: int,
                  error: type[ValueError] = ValueError) -> None:
@@ -14,3 +16,19 @@ def int_at_least(name: str, value: object, low: int,
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise error(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def finite_at_least(name: str, value: object, low: int = 0, error: type[ValueError] = ValueError,
+                    *, strict: bool = False) -> None:
+    """Raise ``error`` naming ``name`` unless ``value`` is a finite int or float (not a bool)
+    ``>= low`` (``> low`` when ``strict``).
+
+    >>> finite_at_least("lr", 0.0, strict=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number > 0, got 0.0
+    """
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or value < low or (strict and value == low)):
+        raise error(f"{name} must be a finite number {'>' if strict else '>='} {low}, "
+                    f"got {value!r}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ednag.checks import int_at_least
+from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
@@ -85,13 +85,7 @@ class DiffusionNAG(PredictorRounds):
             ("guidance_kappa", guidance_kappa),
             ("ucb_beta", ucb_beta),
         ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not np.isfinite(value)
-                or value < 0
-            ):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            finite_at_least(name, value)
         if acquisition not in ACQUISITIONS:
             raise ValueError(
                 f"acquisition must be one of {', '.join(ACQUISITIONS)}; got {acquisition!r}"

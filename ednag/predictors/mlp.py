@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ednag.checks import int_at_least
+from ednag.checks import finite_at_least, int_at_least
 from ednag.predictors.base import PredictorError, usable
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -132,9 +132,7 @@ class MLPEnsemble:
         if not lr > 0 or not weight_decay >= 0:
             raise PredictorError(f"lr must be > 0 and weight_decay >= 0, got {lr!r}, "
                                  f"{weight_decay!r}")
-        if (isinstance(prior_scale, bool) or not isinstance(prior_scale, (int, float))
-                or not np.isfinite(prior_scale) or prior_scale < 0):
-            raise PredictorError(f"prior_scale must be a finite number >= 0, got {prior_scale!r}")
+        finite_at_least("prior_scale", prior_scale, 0, PredictorError)
         self.rng = np.random.default_rng(seed)
         self.num_models = num_models
         self.hidden = tuple(hidden)

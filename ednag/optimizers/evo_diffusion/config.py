@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ednag.checks import int_at_least
+from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.evo_diffusion.arch_mutation import ARCH_MUTATION_PARENTS
 from ednag.optimizers.evo_diffusion.mappings import MAPPINGS, SHARPENINGS
 from ednag.optimizers.evo_diffusion.mutation import MUTATION_MODES
@@ -24,11 +24,6 @@ def _is_number(value: object) -> bool:
 def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-def _positive(name: str, value: object) -> None:
-    if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def _finite(name: str, value: object) -> None:
@@ -131,9 +126,9 @@ class EDNAGConfig:
                 f"got {self.skip_steps}"
             )
         for name in ("temperature", "exponent", "rescale_factor", "mutation_eta"):
-            _positive(name, getattr(self, name))
+            finite_at_least(name, getattr(self, name), strict=True)
         if self.mutation_eta_last is not None:
-            _positive("mutation_eta_last", self.mutation_eta_last)
+            finite_at_least("mutation_eta_last", self.mutation_eta_last, strict=True)
         _finite("energy_offset", self.energy_offset)
         for name in (
             "eta",

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ednag.checks import int_at_least
+from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.base import Optimizer
 from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.optimizers.score_model import one_blas_thread
@@ -203,15 +203,7 @@ class NAG(MultiObjective, Optimizer):
             ("weight_decay", weight_decay, False), ("condition_noise", condition_noise, False),
             ("target_shift", target_shift, False), ("target_noise", target_noise, False),
         ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not np.isfinite(value)
-                or value < 0
-                or (positive and value == 0)
-            ):
-                bound = "> 0" if positive else ">= 0"
-                raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+            finite_at_least(name, value, strict=positive)
         if weighting not in WEIGHTINGS:
             raise ValueError(
                 f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
