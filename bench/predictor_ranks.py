@@ -24,6 +24,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -39,40 +40,53 @@ from ednag.predictors import MLPEnsemble, transform_targets  # noqa: E402
 from ednag.predictors.encodings import nb201_path_encode, onehot_encode  # noqa: E402
 from ednag.registry import OPTIMIZERS  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
+from ednag.spaces.base import SearchSpace  # noqa: E402
 
 
-def encodings(onehot: np.ndarray, path: np.ndarray, rows: int, cols: int) -> dict[str, np.ndarray]:
-    """The four encodings compared, from the one-hot and path codes of every cell."""
-    counts = onehot.reshape(len(onehot), rows, cols).sum(axis=1)
-    return {"onehot": onehot, "path": path, "onehot+counts": np.hstack([onehot, counts]),
-            "onehot+path": np.hstack([onehot, path])}
+@dataclass(frozen=True)
+class Landscape:
+    """One NB201 dataset, read and encoded once: every cell's key index, validation accuracy
+    and the four encodings compared."""
+
+    space: SearchSpace
+    data: dict[str, tuple[float, float]]
+    index: dict[str, int]
+    values: np.ndarray
+    encodings: dict[str, np.ndarray]
+
+    @classmethod
+    def load(cls, dataset: str) -> Landscape:
+        space = make_space("nb201")
+        data = load_dataset(DATA, dataset)
+        cells = list(space.enumerate())
+        keys = [space.key(c) for c in cells]
+        onehot, path = onehot_encode(space, cells), nb201_path_encode(cells)
+        rows, cols = space.matrix_shape
+        counts = onehot.reshape(len(cells), rows, cols).sum(axis=1)
+        return cls(space, data, {k: i for i, k in enumerate(keys)},
+                   np.array([data[k][0] for k in keys]),
+                   {"onehot": onehot, "path": path, "onehot+counts": np.hstack([onehot, counts]),
+                    "onehot+path": np.hstack([onehot, path])})
 
 
-def optimum_ranks(optimizer: str, seed: int, budget: int, dataset: str, model_seed: int = 123,
-                  prior_scale: float = 0.0) -> dict[str, dict[str, float]]:
+def optimum_ranks(land: Landscape, optimizer: str, seed: int, budget: int,
+                  model_seed: int = 123, prior_scale: float = 0.0) -> dict[str, dict[str, float]]:
     """For each encoding: the optimum's rank by mean among unseen cells (``-1``: queried),
     its mean and spread, and the mean's Spearman correlation with the table (unseen cells)."""
-    space = make_space("nb201")
-    data = load_dataset(DATA, dataset)
-    cells = list(space.enumerate())
-    keys = [space.key(c) for c in cells]
-    values = np.array([data[k][0] for k in keys])
+    space, values = land.space, land.values
     best = int(values.argmax())
     opt = OPTIMIZERS.get(optimizer).target.load()(space, seed=seed, max_queries=budget)
-    index = {k: i for i, k in enumerate(keys)}
     asked: set[int] = set()
     while not opt.finished:
         batch = opt.ask()
-        asked |= {index[space.key(a)] for a in batch}
-        opt.tell([(a, data[space.key(a)][0]) for a in batch])
+        asked |= {land.index[space.key(a)] for a in batch}
+        opt.tell([(a, land.data[space.key(a)][0]) for a in batch])
     queried = np.array(sorted(asked))
-    unseen = np.ones(len(cells), dtype=bool)
+    unseen = np.ones(len(values), dtype=bool)
     unseen[queried] = False
     targets = transform_targets(values[queried], "quantile")
     out: dict[str, dict[str, float]] = {}
-    rows, cols = space.matrix_shape
-    for name, X in encodings(onehot_encode(space, cells), nb201_path_encode(cells),
-                             rows, cols).items():
+    for name, X in land.encodings.items():
         model = MLPEnsemble(seed=model_seed, prior_scale=prior_scale)
         model.fit(X[queried], targets)
         mean, std = model.predict(X)
@@ -94,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     if not DATA.is_dir():
         print(f"NB201 table not found at {DATA}", file=sys.stderr)
         return 2
+    land = Landscape.load(args.dataset)
     per_encoding: dict[str, list[int]] = {}
     for seed in [int(s) for s in args.seeds.split(",")]:
-        ranks = optimum_ranks(args.optimizer, seed, args.budget, args.dataset,
-                              args.model_seed, args.prior_scale)
+        ranks = optimum_ranks(land, args.optimizer, seed, args.budget, args.model_seed,
+                              args.prior_scale)
         for name, r in ranks.items():
             per_encoding.setdefault(name, []).append(int(r["rank"]))
         cells = " | ".join(
