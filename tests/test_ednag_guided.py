@@ -81,6 +81,51 @@ def test_patience_explores_after_rounds_without_a_better_result(monkeypatch):
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the first stall
 
 
+def test_stall_quota_counts_rounds_without_a_better_result():
+    with pytest.raises(ValueError, match="stall_rounds must be an int >= 1 or None"):
+        GuidedEDNAG(NB201, stall_rounds=0)
+    with pytest.raises(ValueError, match="stall_queries must be an int >= 1"):
+        GuidedEDNAG(NB201, stall_rounds=2, stall_queries=0)
+    with pytest.raises(ValueError, match="stall_prior_scale must be a finite number > 0"):
+        GuidedEDNAG(NB201, stall_prior_scale=0.0)
+    opt = GuidedEDNAG(NB201, stall_rounds=2, stall_queries=3)
+    quotas = []
+    for best in [1.0, 1.0, 1.0, 1.0, 2.0, 2.0]:
+        opt._note_progress(best)
+        quotas.append(opt._stall_quota(10))
+    assert quotas == [0, 0, 3, 3, 0, 0]  # from the 2nd stale round on, until a better result
+    opt._stale_rounds = 5
+    assert opt._stall_quota(2) == 1  # at least one query stays with the plain ensemble
+    assert GuidedEDNAG(NB201)._stall_quota(10) == 0  # off by default
+
+
+def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):
+    import ednag.optimizers.ednag_guided as guided
+
+    made, spread = [], []
+    real_make, real_picks = guided.make_predictor, GuidedEDNAG._spread_picks
+    monkeypatch.setattr(guided, "make_predictor", lambda name, seed, **params: (
+        made.append(params.get("prior_scale", 0.0)), real_make(name, seed, **params))[1])
+
+    def spy(self, *args):
+        picks = real_picks(self, *args)
+        spread.append((self.rounds, picks))
+        return picks
+
+    monkeypatch.setattr(GuidedEDNAG, "_spread_picks", spy)
+    # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
+                      stall_rounds=2, stall_queries=2, stall_prior_scale=4.0)
+    batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
+    assert [r for r, _ in spread] == [3, 4, 5, 6]
+    for r, picks in spread:
+        assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
+    # the constructor's parameter check, one plain fit a round, one spread fit a stale round
+    assert made.count(0.0) == 1 + opt.rounds and made.count(4.0) == 4
+    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1)
+    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
+
+
 def test_global_diffusions_denoise_without_the_archive(monkeypatch):
     import ednag.optimizers.ednag_guided as guided
 

@@ -98,6 +98,8 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, acquisition="ei", num_objectives=2)
     with pytest.raises(ValueError, match="patience is not supported"):
         MOGuidedEDNAG(NB201, patience=2, num_objectives=2)
+    with pytest.raises(ValueError, match="stall_rounds is not supported"):
+        MOGuidedEDNAG(NB201, stall_rounds=2, num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):
         MOGuidedEDNAG(NB201, num_objectives=0)
     with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ednag.checks import int_at_least
+from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
@@ -52,6 +52,10 @@ class GuidedEDNAG(PredictorRounds):
     round are not anchored to the archive (no archive points in the x0 estimate, no archive
     mutation): they climb the predictor's landscape wherever it leads (on cifar10 they free
     most trapped seeds, on cifar100 they cost 0.1-0.2 points at 50 queries: ``docs/ednag.md``).
+    ``stall_rounds`` (off by default): once that many rounds in a row found nothing better,
+    ``stall_queries`` of each round's queries (until a better result) come from a second
+    ensemble with randomized priors of scale ``stall_prior_scale``, which disagrees away from the
+    evaluated cells, and from free diffusions scored by it (screened: ``docs/ednag.md``).
 
     >>> from ednag.spaces import make_space
     >>> opt = GuidedEDNAG(make_space("nb201"), seed=0, max_queries=20)
@@ -81,12 +85,18 @@ class GuidedEDNAG(PredictorRounds):
         predictor_params: dict[str, Any] | None = None,
         patience: int | None = None,
         global_diffusions: int = 0,
+        stall_rounds: int | None = None,
+        stall_queries: int = 2,
+        stall_prior_scale: float = 10.0,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
-        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int)
-                                     or patience < 1):
-            raise ValueError(f"patience must be an int >= 1 or None, got {patience!r}")
+        for name, rounds in (("patience", patience), ("stall_rounds", stall_rounds)):
+            if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int)
+                                       or rounds < 1):
+                raise ValueError(f"{name} must be an int >= 1 or None, got {rounds!r}")
+        int_at_least("stall_queries", stall_queries, 1)
+        finite_at_least("stall_prior_scale", stall_prior_scale, strict=True)
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
@@ -111,7 +121,11 @@ class GuidedEDNAG(PredictorRounds):
         self.generation = -1
         self.patience = patience
         self.global_diffusions = global_diffusions
+        self.stall_rounds = stall_rounds
+        self.stall_queries = stall_queries
+        self.stall_prior_scale = float(stall_prior_scale)
         self._best_seen = -np.inf
+        #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
 
     # ------------------------------------------------------------------ one round
@@ -123,7 +137,8 @@ class GuidedEDNAG(PredictorRounds):
         model = self._fit(archs, targets)
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
-        if self._stalled(max(f for _, f in self.history)):
+        self._note_progress(max(f for _, f in self.history))
+        if self._stalled():
             return self._explore(model, k)
         #: key -> score this round: true target (evaluated) or acquisition (unseen)
         known = {self.space.key(a): float(t) for a, t in zip(archs, targets, strict=True)}
@@ -140,11 +155,38 @@ class GuidedEDNAG(PredictorRounds):
 
         score, pool = self._scorer(known, worst, acquisition)
         self._explore_free(score, archive)
-        if not pool:
+        q = self._stall_quota(k)
+        picks = self._top_unseen(pool, k - q)
+        if q:
+            picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
+        return picks
+
+    def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
+                    exclude: frozenset[str] = frozenset()) -> list[Choices]:
+        """The ``k`` best of a scorer's pool (spread over distinct architectures)."""
+        items = [v for key, v in pool.items() if key not in exclude]
+        if not items or k < 1:
             return []
-        items = list(pool.values())
         return spread_top_k(self.space, [a for a, _, _ in items],
                             np.array([s for _, s, _ in items]), k)
+
+    def _spread_picks(self, archs: list[Choices], targets: np.ndarray, known: dict[str, float],
+                      worst: float, archive: list[tuple[float, Choices]],
+                      taken: list[Choices], q: int) -> list[Choices]:
+        """``q`` more unseen architectures (not in ``taken``), chosen like the round's others
+        but by an ensemble with randomized priors of scale ``stall_prior_scale``."""
+        params = {**self.predictor_params, "prior_scale": self.stall_prior_scale}
+        spread = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)), **params)
+        spread.fit(self.encoder(archs), targets)
+        exclude = frozenset(self.space.key(a) for a in taken)
+
+        def acquisition(cands: list[Choices]) -> tuple[np.ndarray, list[None]]:
+            mean, std = spread.predict(self.encoder(cands))
+            return acquire(mean, std, self.acquisition, self.rng, self.ucb_beta), [None] * len(cands)
+
+        score, pool = self._scorer({**known, **dict.fromkeys(exclude, worst)}, worst, acquisition)
+        self._explore_free(score, archive)
+        return self._top_unseen(pool, q, exclude)
 
     def _fit(self, archs: list[Choices], y: np.ndarray) -> Any:
         """A fresh ensemble (seeded from the run's generator) fitted on ``archs`` -> ``y``."""
@@ -199,16 +241,25 @@ class GuidedEDNAG(PredictorRounds):
             self._diffuse(score, archive, anchored=False)
         score([self.space.sample(self.rng) for _ in range(self.num_random)])
 
-    def _stalled(self, best: float) -> bool:
-        """Whether ``patience`` rounds in a row found nothing better (then the count restarts)."""
+    def _note_progress(self, best: float) -> None:
+        """Count the rounds in a row whose results found nothing better (``best``: the best
+        fitness so far, once per round)."""
         if best > self._best_seen:
             self._best_seen, self._stale_rounds = best, 0
-            return False
-        self._stale_rounds += 1
-        if self.patience is None or self._stale_rounds < self.patience:
-            return False
-        self._stale_rounds = 0
-        return True
+        else:
+            self._stale_rounds += 1
+
+    def _stalled(self) -> bool:
+        """Whether this round explores: every ``patience``-th stale round in a row."""
+        return (self.patience is not None and self._stale_rounds > 0
+                and self._stale_rounds % self.patience == 0)
+
+    def _stall_quota(self, k: int) -> int:
+        """How many of this round's ``k`` queries the spread ensemble chooses: ``stall_queries``
+        (at most ``k - 1``) from ``stall_rounds`` stale rounds in a row on, else 0."""
+        if self.stall_rounds is None or self._stale_rounds < self.stall_rounds:
+            return 0
+        return min(self.stall_queries, k - 1)
 
     def _explore(self, model: Any, k: int) -> list[Choices]:
         """A round of pure exploration: the ``k`` random unseen architectures the ensemble is

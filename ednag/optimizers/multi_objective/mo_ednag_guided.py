@@ -84,7 +84,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
-    ``overrides``) plus ``num_objectives`` and ``front_mutations`` (3 by default: how many of
+    ``overrides``; not ``patience`` or the ``stall_*`` options) plus ``num_objectives`` and
+    ``front_mutations`` (3 by default: how many of
     each round's queries are random unseen one-decision mutants of the evaluated first front);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
@@ -112,9 +113,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         **kwargs: Any,
     ) -> None:
         int_at_least("front_mutations", front_mutations, 0)
-        if "patience" in kwargs:
-            raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
-                             "ednag_guided only)")
+        for name in ("patience", "stall_rounds", "stall_queries", "stall_prior_scale"):
+            if name in kwargs:
+                raise ValueError(f"{name} is not supported by mo_ednag_guided (single-objective "
+                                 "ednag_guided only)")
         super().__init__(space, seed, max_queries, config, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
