@@ -149,11 +149,7 @@ class GuidedEDNAG(PredictorRounds):
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
 
-        def acquisition(cands: list[Choices]) -> tuple[np.ndarray, list[None]]:
-            mean, std = model.predict(self.encoder(cands))
-            return acquire(mean, std, self.acquisition, self.rng, self.ucb_beta), [None] * len(cands)
-
-        score, pool = self._scorer(known, worst, acquisition)
+        score, pool = self._scorer(known, worst, self._acquisition(model))
         self._explore_free(score, archive)
         q = self._stall_quota(k)
         picks = self._top_unseen(pool, k - q)
@@ -175,25 +171,29 @@ class GuidedEDNAG(PredictorRounds):
                       taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``), chosen like the round's others
         but by an ensemble with randomized priors of scale ``stall_prior_scale``."""
-        params = {**self.predictor_params, "prior_scale": self.stall_prior_scale}
-        spread = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)), **params)
-        spread.fit(self.encoder(archs), targets)
+        spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
         exclude = frozenset(self.space.key(a) for a in taken)
-
-        def acquisition(cands: list[Choices]) -> tuple[np.ndarray, list[None]]:
-            mean, std = spread.predict(self.encoder(cands))
-            return acquire(mean, std, self.acquisition, self.rng, self.ucb_beta), [None] * len(cands)
-
-        score, pool = self._scorer({**known, **dict.fromkeys(exclude, worst)}, worst, acquisition)
+        score, pool = self._scorer({**known, **dict.fromkeys(exclude, worst)}, worst,
+                                   self._acquisition(spread))
         self._explore_free(score, archive)
         return self._top_unseen(pool, q, exclude)
 
-    def _fit(self, archs: list[Choices], y: np.ndarray) -> Any:
-        """A fresh ensemble (seeded from the run's generator) fitted on ``archs`` -> ``y``."""
+    def _fit(self, archs: list[Choices], y: np.ndarray, **params: Any) -> Any:
+        """A fresh ensemble (seeded from the run's generator) fitted on ``archs`` -> ``y``;
+        ``params`` override ``predictor_params``."""
         model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
-                               **self.predictor_params)
+                               **{**self.predictor_params, **params})
         model.fit(self.encoder(archs), y)
         return model
+
+    def _acquisition(self, model: Any) -> Callable[[list[Choices]], tuple[np.ndarray, list[None]]]:
+        """The round's member evaluator for :meth:`_scorer`: ``acquisition`` on ``model``."""
+
+        def evaluate(cands: list[Choices]) -> tuple[np.ndarray, list[None]]:
+            mean, std = model.predict(self.encoder(cands))
+            return acquire(mean, std, self.acquisition, self.rng, self.ucb_beta), [None] * len(cands)
+
+        return evaluate
 
     def _scorer(
         self, known: dict[str, float], worst: float,
