@@ -6,16 +6,24 @@ import math
 
 
 def int_at_least(name: str, value: object, low: int,
-                 error: type[ValueError] = ValueError) -> None:
-    """Raise ``error`` naming ``name`` unless ``value`` is an int (not a bool) >= ``low``.
+                 error: type[ValueError] = ValueError, *, optional: bool = False) -> None:
+    """Raise ``error`` naming ``name`` unless ``value`` is an int (not a bool) >= ``low``
+    (or ``None`` when ``optional``).
 
     >>> int_at_least("batch_size", 0, 1)
     Traceback (most recent call last):
     ...
     ValueError: batch_size must be an int >= 1, got 0
+    >>> int_at_least("patience", 0, 1, optional=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: patience must be an int >= 1 or None, got 0
     """
+    if optional and value is None:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise error(f"{name} must be an int >= {low}, got {value!r}")
+        raise error(f"{name} must be an int >= {low}{' or None' if optional else ''}, "
+                    f"got {value!r}")
 
 
 def finite_at_least(name: str, value: object, low: int = 0, error: type[ValueError] = ValueError,

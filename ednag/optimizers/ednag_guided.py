@@ -91,10 +91,8 @@ class GuidedEDNAG(PredictorRounds):
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
-        for name, rounds in (("patience", patience), ("stall_rounds", stall_rounds)):
-            if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int)
-                                       or rounds < 1):
-                raise ValueError(f"{name} must be an int >= 1 or None, got {rounds!r}")
+        int_at_least("patience", patience, 1, optional=True)
+        int_at_least("stall_rounds", stall_rounds, 1, optional=True)
         int_at_least("stall_queries", stall_queries, 1)
         finite_at_least("stall_prior_scale", stall_prior_scale, strict=True)
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
