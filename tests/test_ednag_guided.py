@@ -72,12 +72,13 @@ def test_patience_explores_after_rounds_without_a_better_result(monkeypatch):
 
     monkeypatch.setattr(GuidedEDNAG, "_explore", spy)
     # a flat landscape: the first round sets the best, nothing beats it afterwards
-    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, patience=2)
+    ten = {"batch_size": 10, "stall_rounds": None}  # ten queries a round, no stall quota
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, patience=2, **ten)
     batches = drive(opt, lambda a: 1.0)
     assert [r for r, _ in explored] == [3, 5]  # rounds 2-3 stale -> explore, 4-5 -> explore
     assert [b for _, b in explored] == [batches[3], batches[5]]
     assert opt.num_queries == 60
-    off = GuidedEDNAG(NB201, seed=0, max_queries=60)
+    off = GuidedEDNAG(NB201, seed=0, max_queries=60, **ten)
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the first stall
 
 
@@ -96,7 +97,11 @@ def test_stall_quota_counts_rounds_without_a_better_result():
     assert quotas == [0, 0, 3, 3, 0, 0]  # from the 2nd stale round on, until a better result
     opt._stale_rounds = 5
     assert opt._stall_quota(2) == 1  # at least one query stays with the plain ensemble
-    assert GuidedEDNAG(NB201)._stall_quota(10) == 0  # off by default
+    on = GuidedEDNAG(NB201)  # on by default: 2 queries from the 4th stale round on
+    assert (on.stall_rounds, on.stall_queries) == (4, 2)
+    off = GuidedEDNAG(NB201, stall_rounds=None)
+    off._stale_rounds = on._stale_rounds = 4
+    assert (on._stall_quota(5), off._stall_quota(5)) == (2, 0)
 
 
 def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):
@@ -122,7 +127,8 @@ def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypat
         assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
     # the constructor's parameter check, one plain fit a round, one spread fit a stale round
     assert made.count(0.0) == 1 + opt.rounds and made.count(4.0) == 4
-    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1)
+    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
+                      stall_rounds=None)
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
 
 
@@ -137,7 +143,7 @@ def test_global_diffusions_denoise_without_the_archive(monkeypatch):
         calls.append(ref_x is None), real_denoise(x, f, ref_x, *a))[1])
     monkeypatch.setattr(guided, "mutate_decoded", lambda *a: (
         mutations.append(1), real_mutate(*a))[1])
-    opt = GuidedEDNAG(NB201, seed=0, max_queries=20, diffusions_per_round=1,
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=20, batch_size=10, diffusions_per_round=1,
                       global_diffusions=2)
     drive(opt, smooth)
     steps = opt.config.num_steps - 1 - opt.config.skip_steps  # generations per diffusion

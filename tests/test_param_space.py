@@ -142,10 +142,11 @@ def test_a_predictor_round_spreads_its_batch_over_the_ranges(name):
     drive(search, 30)
     opt = search.optimizer
     archs = [a for a, _ in opt.history]
-    for start in (10, 20):  # the two rounds after the ten random queries
-        codes = onehot_encode(opt.space, archs[start:start + 10])
+    k = opt.batch_size
+    for start in (10, 10 + k):  # the two rounds after the ten random queries
+        codes = onehot_encode(opt.space, archs[start:start + k])
         gaps = np.abs(codes[:, None, :] - codes[None, :, :]).max(axis=2)
-        assert gaps[~np.eye(10, dtype=bool)].min() >= MIN_BATCH_GAP, (name, start)
+        assert gaps[~np.eye(k, dtype=bool)].min() >= MIN_BATCH_GAP, (name, start)
 
 
 def test_points_to_evaluate_come_first_and_known_rewards_are_not_rerun():

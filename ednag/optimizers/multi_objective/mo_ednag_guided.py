@@ -36,6 +36,11 @@ from ednag.spaces.base import Choices, SearchSpace
 
 #: fitness below every feasible member's for a member predicted or known to be infeasible
 INFEASIBLE_PENALTY = 1e3
+#: queries per round and free diffusions per round of the multi-objective search: the values it
+#: was measured with (the single-objective ``ednag_guided`` moved to 5 and 2; its stall quota
+#: has no multi-objective counterpart)
+MO_BATCH_SIZE = 10
+MO_DIFFUSIONS_PER_ROUND = 4
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -84,7 +89,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
-    ``overrides``; not ``patience`` or the ``stall_*`` options) plus ``num_objectives`` and
+    ``overrides``; not ``patience`` or the ``stall_*`` options; ``batch_size`` and
+    ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
+    :data:`MO_DIFFUSIONS_PER_ROUND`) plus ``num_objectives`` and
     ``front_mutations`` (3 by default: how many of
     each round's queries are random unseen one-decision mutants of the evaluated first front);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
@@ -117,7 +124,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             if name in kwargs:
                 raise ValueError(f"{name} is not supported by mo_ednag_guided (single-objective "
                                  "ednag_guided only)")
-        super().__init__(space, seed, max_queries, config, **kwargs)
+        kwargs.setdefault("batch_size", MO_BATCH_SIZE)
+        kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
+        super().__init__(space, seed, max_queries, config, stall_rounds=None, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
 
