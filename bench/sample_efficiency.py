@@ -27,7 +27,10 @@ per distinct query at the largest budget, on one BLAS thread (as in a Ray worker
 ``--from-json`` rebuilds the output of earlier ``--json`` runs without running anything; given
 several files it joins them seed by seed (seeds 0-49 from one run, 50-99 from another), and a
 seed that two files both hold must have the same values in both (runs are reproducible, so a
-difference is an error, not a choice). ``--markdown-budgets`` limits the ``--markdown`` tables to
+difference is an error, not a choice). A file records the budgets its run had, so files of
+different budgets join on the budgets asked for (``--budgets 50,100,200`` reads those columns
+of a 500-query run; a file written before the budgets were recorded must hold exactly
+``--budgets``). ``--markdown-budgets`` limits the ``--markdown`` tables to
 some budgets (the README's 500-query table: the runs' ``--json`` read back with
 ``--markdown-budgets 500``). ``bench/results/`` keeps the per-seed files the README's tables
 came from.
@@ -217,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--markdown-budgets {shown} must be among --budgets {budgets}")
     if args.from_json is not None:
         try:
-            results = merge_results([(str(path), load_results(path, len(budgets),
-                                                              args.first_seed))
+            results = merge_results([(str(path), load_results(path, budgets, args.first_seed))
                                      for path in args.from_json])
         except ValueError as err:
             parser.error(f"--from-json: {err}")
@@ -279,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         pool.close()
         pool.join()
     if args.json:
-        args.json.write_text(json.dumps({d: {n: {k: v.tolist() for k, v in r.items()}
-                                             for n, r in per.items()}
-                                         for d, per in results.items()}))
+        args.json.write_text(json.dumps({"budgets": budgets,
+                                         **{d: {n: {k: v.tolist() for k, v in r.items()}
+                                                for n, r in per.items()}
+                                            for d, per in results.items()}}))
     report(results, budgets, shown, args)
     return 0
 
@@ -291,19 +294,37 @@ RESULT_KEYS: dict[str, type] = {"seeds": int, "scores": float, "valid": float, "
                                 "ms": float}
 
 
-def load_results(path: Path, num_budgets: int,
+#: the per-seed arrays that hold one column per budget
+PER_BUDGET_KEYS = ("scores", "valid", "hits")
+
+
+def load_results(path: Path, budgets: list[int],
                  first_seed: int = 0) -> dict[str, dict[str, dict[str, Any]]]:
-    """The per-seed arrays a ``--json`` run wrote (``hits`` as booleans), checked against the
-    number of budgets it is read with. A file written before runs recorded their seeds holds
-    seeds ``first_seed, first_seed + 1, ...``."""
+    """The per-seed arrays a ``--json`` run wrote (``hits`` as booleans) at ``budgets``.
+
+    A file that records its run's ``budgets`` may hold more: the columns of ``budgets`` are
+    picked out (each must be among them). A file without that record must hold exactly
+    ``len(budgets)`` columns, and one written before runs recorded their seeds holds seeds
+    ``first_seed, first_seed + 1, ...``.
+    """
     raw = json.loads(path.read_text())
+    held = raw.pop("budgets", None)
+    if held is not None and not set(budgets) <= set(held):
+        raise SystemExit(f"{path}: holds budgets {held}; --budgets asks for "
+                         f"{sorted(set(budgets) - set(held))} too")
     results = {d: {n: {k: np.asarray(v, dtype=RESULT_KEYS.get(k, float))
                        for k, v in r.items()} for n, r in per.items()} for d, per in raw.items()}
+    width = len(budgets) if held is None else len(held)
     for d, per in results.items():
         for n, r in per.items():
-            if r["scores"].ndim != 2 or r["scores"].shape[1] != num_budgets:
+            if r["scores"].ndim != 2 or r["scores"].shape[1] != width:
                 raise SystemExit(f"{path}: {d} {n} holds {r['scores'].shape[-1]} budgets, "
-                                 f"--budgets gives {num_budgets}")
+                                 + (f"--budgets gives {width}" if held is None
+                                    else f"its record says {held}"))
+            if held is not None:
+                columns = [held.index(b) for b in budgets]
+                for k in PER_BUDGET_KEYS:
+                    r[k] = r[k][:, columns]
             r.setdefault("seeds", np.arange(first_seed, first_seed + len(r["scores"])))
     return results
 
@@ -313,7 +334,9 @@ def merge_results(parts: list[tuple[str, dict[str, dict[str, dict[str, Any]]]]]
     """Several runs' per-seed results ``(name, results)`` joined seed by seed, sorted by seed.
 
     A seed held by two runs must agree on scores, validation and hits (the runs are
-    reproducible); its time per query comes from the first run that holds it. Raises
+    reproducible); its time per query comes from the first run that holds it. The optimizers
+    come in a full run's order (the registry's, then ``ednag[config=paper]``), other variants
+    after them in the order met, whichever file holds them. Raises
     ``ValueError`` naming the file, dataset, optimizer and seed otherwise.
     """
     merged: dict[str, dict[str, dict[str, Any]]] = {}
@@ -334,10 +357,15 @@ def merge_results(parts: list[tuple[str, dict[str, dict[str, dict[str, Any]]]]]
                     origin[d, opt, seed] = name
                     for k in RESULT_KEYS:
                         slot[k].append(r[k][i])
-    for per in merged.values():
+    canonical = [*single_objective_optimizers(), *EXTRA_VARIANTS]
+    for d, per in merged.items():
         for opt, slot in per.items():
             order = np.argsort(slot["seeds"], kind="stable")
             per[opt] = {k: np.asarray(v, dtype=RESULT_KEYS[k])[order] for k, v in slot.items()}
+        # a run's order (the registry's, then ednag[config=paper]), then other variants as met
+        ranked = sorted(enumerate(per), key=lambda t: (
+            canonical.index(t[1]) if t[1] in canonical else len(canonical) + t[0]))
+        merged[d] = {opt: per[opt] for _, opt in ranked}
     return merged
 
 

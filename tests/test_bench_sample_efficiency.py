@@ -45,8 +45,8 @@ def _write(path: Path, data: dict) -> Path:
 
 
 def test_join_seed_by_seed_and_sorted(bench, tmp_path):
-    a = bench.load_results(_write(tmp_path / "a.json", _run([2, 3])), 2)
-    b = bench.load_results(_write(tmp_path / "b.json", _run([0, 1, 2])), 2)
+    a = bench.load_results(_write(tmp_path / "a.json", _run([2, 3])), [50, 100])
+    b = bench.load_results(_write(tmp_path / "b.json", _run([0, 1, 2])), [50, 100])
     merged = bench.merge_results([("a", a), ("b", b)])["cifar10"]["random"]
     assert merged["seeds"].tolist() == [0, 1, 2, 3]  # seed 2 once, sorted
     assert merged["scores"][:, 1].tolist() == [91.0, 92.0, 93.0, 94.0]
@@ -57,22 +57,48 @@ def test_join_seed_by_seed_and_sorted(bench, tmp_path):
 def test_a_failed_value_joins_itself(bench, tmp_path):
     run = _run([0, 1])
     run["cifar10"]["random"]["scores"][1][0] = float("nan")  # e.g. every query failed
-    a = bench.load_results(_write(tmp_path / "a.json", run), 2)
+    a = bench.load_results(_write(tmp_path / "a.json", run), [50, 100])
     merged = bench.merge_results([("a", a), ("b", a)])["cifar10"]["random"]
     assert merged["seeds"].tolist() == [0, 1] and np.isnan(merged["scores"][1, 0])
 
 
 def test_a_seed_that_differs_between_files_is_an_error(bench, tmp_path):
-    a = bench.load_results(_write(tmp_path / "a.json", _run([0, 1])), 2)
-    b = bench.load_results(_write(tmp_path / "b.json", _run([1, 2], offset=0.5)), 2)
+    a = bench.load_results(_write(tmp_path / "a.json", _run([0, 1])), [50, 100])
+    b = bench.load_results(_write(tmp_path / "b.json", _run([1, 2], offset=0.5)),
+                             [50, 100])
     with pytest.raises(ValueError, match="b: cifar10 random seed 1 differs from a"):
         bench.merge_results([("a", a), ("b", b)])
 
 
 def test_old_files_take_first_seed(bench, tmp_path):
     old = bench.load_results(_write(tmp_path / "old.json", _run([0, 1], with_seeds=False)),
-                             2, first_seed=50)
+                             [50, 100], first_seed=50)
     assert old["cifar10"]["random"]["seeds"].tolist() == [50, 51]
+
+
+def test_files_of_different_budgets_join_on_the_budgets_asked_for(bench, tmp_path, capsys):
+    """A file that records its budgets gives the columns asked for: a 50/100/200 run and a
+    50/100/200/500 run join at 50 and 100 (the same seed agrees there)."""
+    long = _run([1, 2])
+    for entry in long["cifar10"].values():
+        for key in ("scores", "valid", "hits"):
+            entry[key] = [[row[0], -1.0 if key != "hits" else True, row[1]]
+                          for row in entry[key]]  # budgets 50, 75, 100
+    long["budgets"] = [50, 75, 100]
+    a = bench.load_results(_write(tmp_path / "long.json", long), [50, 100])
+    assert a["cifar10"]["random"]["scores"].tolist() == [[91.0, 92.0], [92.0, 93.0]]
+    b = bench.load_results(_write(tmp_path / "short.json", _run([0, 1])), [50, 100])
+    merged = bench.merge_results([("long", a), ("short", b)])["cifar10"]["random"]
+    assert merged["seeds"].tolist() == [0, 1, 2] and merged["hits"].shape == (3, 2)
+    # rows in a full run's order, whichever file came first
+    variant = {"cifar10": {"bananas[k=1]": _run([0])["cifar10"]["random"],
+                           "bananas": _run([0])["cifar10"]["random"]}}
+    c = bench.load_results(_write(tmp_path / "c.json", variant), [50, 100])
+    assert list(bench.merge_results([("c", c), ("short", b)])["cifar10"]) == [
+        "random", "bananas", "bananas[k=1]"]
+    with pytest.raises(SystemExit, match=r"holds budgets \[50, 75, 100\]; --budgets asks for "
+                                         r"\[200\] too"):
+        bench.load_results(tmp_path / "long.json", [50, 200])
 
 
 def test_from_json_reads_several_files(bench, tmp_path, capsys):
@@ -99,10 +125,12 @@ def test_a_run_writes_its_seeds_and_reruns_join(bench, tmp_path, capsys):
             "--optimizers", "random,ednag"]
     assert bench.main([*args, "--first-seed", "7", "--json", str(tmp_path / "a.json")]) == 0
     assert bench.main([*args, "--first-seed", "8", "--json", str(tmp_path / "b.json")]) == 0
-    run = json.loads((tmp_path / "a.json").read_text())["cifar10"]["ednag"]
+    written = json.loads((tmp_path / "a.json").read_text())
+    assert written["budgets"] == [10, 20]  # the run's budgets, for joins with other runs
+    run = written["cifar10"]["ednag"]
     assert run["seeds"] == [7, 8]
     # seed 8 ran twice, in two processes' runs: the same values, so joining them is no clash
-    merged = bench.merge_results([(name, bench.load_results(tmp_path / name, 2))
+    merged = bench.merge_results([(name, bench.load_results(tmp_path / name, [10, 20]))
                                   for name in ("a.json", "b.json")])
     assert merged["cifar10"]["ednag"]["seeds"].tolist() == [7, 8, 9]
 
