@@ -75,6 +75,12 @@ Data = dict[str, tuple[float, float]]
 EXTRA_VARIANTS: tuple[str, ...] = ("ednag[config=paper]",)
 
 
+def full_run_names() -> list[str]:
+    """What a run without ``--optimizers`` compares, in its order: every registered
+    single-objective optimizer, then :data:`EXTRA_VARIANTS`."""
+    return [*single_objective_optimizers(), *EXTRA_VARIANTS]
+
+
 def parse_variant(spec: str) -> tuple[str, dict[str, Any]]:
     """``"name[key=value;...]"`` -> (registered name, parameters); values parsed as YAML."""
     import yaml
@@ -228,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     datasets = [d for d in args.datasets.split(",") if d]
     names = ([n for n in args.optimizers.split(",") if n]
-             or [*single_objective_optimizers(), *EXTRA_VARIANTS])
+             or full_run_names())
     if args.seeds < 1 or not budgets or budgets[0] < 1:
         parser.error("--seeds and every budget must be positive")
     for dataset in datasets:
@@ -315,14 +321,14 @@ def load_results(path: Path, budgets: list[int],
     results = {d: {n: {k: np.asarray(v, dtype=RESULT_KEYS.get(k, float))
                        for k, v in r.items()} for n, r in per.items()} for d, per in raw.items()}
     width = len(budgets) if held is None else len(held)
+    columns = None if held is None else [held.index(b) for b in budgets]
     for d, per in results.items():
         for n, r in per.items():
             if r["scores"].ndim != 2 or r["scores"].shape[1] != width:
                 raise SystemExit(f"{path}: {d} {n} holds {r['scores'].shape[-1]} budgets, "
                                  + (f"--budgets gives {width}" if held is None
                                     else f"its record says {held}"))
-            if held is not None:
-                columns = [held.index(b) for b in budgets]
+            if columns is not None:
                 for k in PER_BUDGET_KEYS:
                     r[k] = r[k][:, columns]
             r.setdefault("seeds", np.arange(first_seed, first_seed + len(r["scores"])))
@@ -357,7 +363,7 @@ def merge_results(parts: list[tuple[str, dict[str, dict[str, dict[str, Any]]]]]
                     origin[d, opt, seed] = name
                     for k in RESULT_KEYS:
                         slot[k].append(r[k][i])
-    canonical = [*single_objective_optimizers(), *EXTRA_VARIANTS]
+    canonical = full_run_names()
     for d, per in merged.items():
         for opt, slot in per.items():
             order = np.argsort(slot["seeds"], kind="stable")

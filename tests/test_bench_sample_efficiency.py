@@ -76,7 +76,7 @@ def test_old_files_take_first_seed(bench, tmp_path):
     assert old["cifar10"]["random"]["seeds"].tolist() == [50, 51]
 
 
-def test_files_of_different_budgets_join_on_the_budgets_asked_for(bench, tmp_path, capsys):
+def test_files_of_different_budgets_join_on_the_budgets_asked_for(bench, tmp_path):
     """A file that records its budgets gives the columns asked for: a 50/100/200 run and a
     50/100/200/500 run join at 50 and 100 (the same seed agrees there)."""
     long = _run([1, 2])
