@@ -8,6 +8,7 @@ from test_local_search_bananas import NB201, drive, smooth
 
 from ednag.optimizers import WORST_FITNESS, RandomSearch
 from ednag.optimizers.ednag_guided import GuidedEDNAG
+from ednag.predictors import PredictorError
 
 
 def test_rounds_ask_k_distinct_unseen_architectures_within_budget():
@@ -102,6 +103,19 @@ def test_stall_quota_counts_rounds_without_a_better_result():
     off = GuidedEDNAG(NB201, stall_rounds=None)
     off._stale_rounds = on._stale_rounds = 4
     assert (on._stall_quota(5), off._stall_quota(5)) == (2, 0)
+
+
+def test_its_ensembles_train_in_single_precision_unless_told():
+    """``predictor_params`` lie over the guided defaults: float32 unless ``dtype`` is given,
+    and a bad value is named before any query."""
+    assert GuidedEDNAG(NB201).predictor_params == {"dtype": "float32"}
+    told = GuidedEDNAG(NB201, predictor_params={"dtype": "float64", "steps": 40})
+    assert told.predictor_params == {"dtype": "float64", "steps": 40}
+    model = GuidedEDNAG(NB201, seed=1)._fit([NB201.sample(np.random.default_rng(i))
+                                             for i in range(12)], np.arange(12.0))
+    assert model.params[0][0].dtype == np.float32
+    with pytest.raises(PredictorError, match="dtype must be one of float64, float32"):
+        GuidedEDNAG(NB201, predictor_params={"dtype": "float16"})
 
 
 def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):

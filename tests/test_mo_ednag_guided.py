@@ -9,6 +9,9 @@ from test_local_search_bananas import NB201
 
 from ednag.optimizers.multi_objective import MORegularizedEvolution
 from ednag.optimizers.multi_objective.mo_ednag_guided import (
+    MO_BATCH_SIZE,
+    MO_DIFFUSIONS_PER_ROUND,
+    MO_PREDICTOR_DTYPE,
     MOGuidedEDNAG,
     front_margin,
     greedy_front_batch,
@@ -91,6 +94,18 @@ def test_constraints_steer_the_rounds_to_feasible_architectures():
     feasible_after_init = np.mean([a[0] not in (0, 1, 2) for b in batches[1:] for a in b])
     assert feasible_after_init > 0.6  # uniform sampling: 2 in 5
     assert all(opt.evaluation(a).violation == 0 for a, _ in opt.pareto_archive())
+
+
+def test_it_keeps_its_measured_round_size_and_double_precision():
+    """The single-objective defaults moved (5 queries, 2 diffusions, float32 ensembles); the
+    multi-objective search keeps the values its tables were measured with unless asked."""
+    opt = MOGuidedEDNAG(NB201, num_objectives=2)
+    assert (opt.batch_size, opt.diffusions_per_round) == (MO_BATCH_SIZE, MO_DIFFUSIONS_PER_ROUND)
+    assert opt.predictor_params == {"dtype": MO_PREDICTOR_DTYPE} == {"dtype": "float64"}
+    assert opt.stall_rounds is None
+    asked = MOGuidedEDNAG(NB201, num_objectives=2, predictor_params={"dtype": "float32",
+                                                                     "steps": 50})
+    assert asked.predictor_params == {"dtype": "float32", "steps": 50}
 
 
 def test_parameters_are_named():

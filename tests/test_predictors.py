@@ -110,6 +110,26 @@ def test_randomized_priors_keep_the_fit_and_widen_the_spread_away_from_the_data(
             MLPEnsemble(prior_scale=bad)
 
 
+def test_single_precision_trains_in_float32_and_predicts_like_double():
+    """``dtype="float32"`` keeps the weights and every step in single precision, draws the
+    same initial weights (so it predicts what ``float64`` does, to single-precision noise), and
+    still answers in double precision; an unknown type names the allowed ones."""
+    X, y = _data(n=120)
+    double, single = MLPEnsemble(seed=5, steps=100), MLPEnsemble(seed=5, steps=100,
+                                                                 dtype="float32")
+    for model in (double, single):
+        model.fit(X[:100], y[:100])
+    assert all(w.dtype == b.dtype == np.float32 for w, b in single.params)
+    assert all(w.dtype == np.float64 for w, _ in double.params)
+    (m64, s64), (m32, s32) = double.predict(X[100:]), single.predict(X[100:])
+    assert m32.dtype == s32.dtype == np.float64
+    assert not np.array_equal(m32, m64)
+    assert np.allclose(m32, m64, atol=1e-3 * float(y.std()))
+    assert np.allclose(s32, s64, atol=1e-3 * float(y.std()))
+    with pytest.raises(PredictorError, match="dtype must be one of float64, float32; got 'half'"):
+        MLPEnsemble(dtype="half")
+
+
 def test_unknown_names_list_the_allowed_ones():
     with pytest.raises(PredictorError, match="mlp_ensemble"):
         make_predictor("gaussian_process")

@@ -41,6 +41,10 @@ INFEASIBLE_PENALTY = 1e3
 #: has no multi-objective counterpart)
 MO_BATCH_SIZE = 10
 MO_DIFFUSIONS_PER_ROUND = 4
+#: the ensemble's floating-point type in the multi-objective search (``predictor_params``
+#: may override it): double precision, as measured (the single-objective search moved to
+#: ``float32``)
+MO_PREDICTOR_DTYPE = "float64"
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -91,7 +95,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
     ``overrides``; not ``patience`` or the ``stall_*`` options; ``batch_size`` and
     ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
-    :data:`MO_DIFFUSIONS_PER_ROUND`) plus ``num_objectives`` and
+    :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`) plus ``num_objectives`` and
     ``front_mutations`` (3 by default: how many of
     each round's queries are random unseen one-decision mutants of the evaluated first front);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
@@ -126,6 +130,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
                                  "ednag_guided only)")
         kwargs.setdefault("batch_size", MO_BATCH_SIZE)
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
+        kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
+                                      **(kwargs.get("predictor_params") or {})}
         super().__init__(space, seed, max_queries, config, stall_rounds=None, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
