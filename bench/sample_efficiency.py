@@ -37,7 +37,9 @@ came from.
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
-``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran.
+``<name>_ms_per_query``, each key prefixed with ``<dataset>.`` when several datasets ran, and,
+when ``optuna_tpe`` ran in the same run (not with ``--from-json``), ``<name>_ms_vs_tpe``: each
+optimizer's time per query over TPE's.
 ``--markdown`` writes the README's tables from the same numbers (test, then the incumbent's
 validation fitness), with the best mean at each budget in bold and a sentence per budget naming
 the best optimizer, whatever it is.
@@ -398,6 +400,11 @@ def report(results: dict[str, dict[str, dict[str, Any]]], budgets: list[int],
                 summary.append(f"{prefix}{name}_valid_{b}={r['valid'][:, j].mean():.3f}")
                 summary.append(f"{prefix}{name}_optimum_{b}={r['hits'][:, j].mean():.2f}")
             summary.append(f"{prefix}{name}_ms_per_query={r['ms'].mean():.2f}")
+        tpe = results[dataset].get("optuna_tpe")
+        if tpe is not None and args.from_json is None:  # ratios within one run only
+            for name, r in results[dataset].items():
+                summary.append(f"{prefix}{name}_ms_vs_tpe="
+                               f"{r['ms'].mean() / max(tpe['ms'].mean(), 1e-9):.2f}")
     if args.markdown:
         cols = [budgets.index(b) for b in shown]
         cut = {d: {n: {k: v[:, cols] if v.ndim == 2 else v for k, v in r.items()}
