@@ -143,6 +143,9 @@ def test_unknown_names_list_the_allowed_ones():
         make_predictor().predict(np.zeros((1, 3)))
     with pytest.raises(PredictorError, match="num_models"):
         make_predictor(num_models=0)
+    with pytest.raises(PredictorError, match=r"unknown mlp_ensemble parameter\(s\) "
+                                             r"'dtype:float64'; allowed: num_models, .*dtype"):
+        make_predictor(**{"dtype:float64": None})  # YAML's {dtype:float64}: no space, one key
 
 
 def test_quantile_targets_keep_order_and_ties():

@@ -21,7 +21,7 @@ from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
 from ednag.optimizers.unseen import random_unseen
-from ednag.predictors import MLPEnsemble, make_encoder, transform_targets, usable
+from ednag.predictors import MLPEnsemble, make_encoder, make_predictor, transform_targets, usable
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -107,7 +107,7 @@ class DiffusionNAG(PredictorRounds):
         self.score_params = dict(score_params or {})
         self.predictor_params = dict(predictor_params or {})
         ScoreModel(self.encoding.dim, 0, **self.score_params)  # checks the parameters now
-        MLPEnsemble(0, **self.predictor_params)
+        make_predictor("mlp_ensemble", 0, **self.predictor_params)  # checks the parameters
         #: fitted at the first round (a state like any other: saved and restored with the run)
         self.score: ScoreModel | None = None
         self.score_losses: np.ndarray | None = None

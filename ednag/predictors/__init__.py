@@ -7,6 +7,7 @@ regression targets. Failed evaluations never train a predictor.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ednag.predictors.base import (
@@ -25,9 +26,14 @@ PREDICTORS: tuple[str, ...] = ("mlp_ensemble",)
 
 def make_predictor(name: str = "mlp_ensemble", seed: int = 0, **params: Any) -> Predictor:
     """The predictor ``name`` (one of :data:`PREDICTORS`), seeded, with its ``params``."""
-    if name == "mlp_ensemble":
-        return MLPEnsemble(seed=seed, **params)
-    raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
+    if name != "mlp_ensemble":
+        raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
+    allowed = [p for p in inspect.signature(MLPEnsemble).parameters if p != "seed"]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise PredictorError(f"unknown {name} parameter(s) {', '.join(map(repr, unknown))}; "
+                             f"allowed: {', '.join(allowed)}")
+    return MLPEnsemble(seed=seed, **params)
 
 
 __all__ = [
