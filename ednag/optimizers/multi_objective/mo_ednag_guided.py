@@ -95,8 +95,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
     ``overrides``; not ``patience`` or the ``stall_*`` options; ``batch_size`` and
     ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
-    :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`) plus ``num_objectives`` and
-    ``front_mutations`` (3 by default: how many of
+    :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`)
+    plus ``num_objectives`` and ``front_mutations`` (3 by default: how many of
     each round's queries are random unseen one-decision mutants of the evaluated first front);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
