@@ -22,17 +22,19 @@ from ednag.predictors.mlp import MLPEnsemble
 
 #: predictors of :func:`make_predictor`
 PREDICTORS: tuple[str, ...] = ("mlp_ensemble",)
+#: the keyword parameters :class:`MLPEnsemble` takes besides its seed
+MLP_ENSEMBLE_PARAMS: tuple[str, ...] = tuple(
+    p for p in inspect.signature(MLPEnsemble).parameters if p != "seed")
 
 
 def make_predictor(name: str = "mlp_ensemble", seed: int = 0, **params: Any) -> Predictor:
     """The predictor ``name`` (one of :data:`PREDICTORS`), seeded, with its ``params``."""
     if name != "mlp_ensemble":
         raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
-    allowed = [p for p in inspect.signature(MLPEnsemble).parameters if p != "seed"]
-    unknown = sorted(set(params) - set(allowed))
+    unknown = sorted(set(params) - set(MLP_ENSEMBLE_PARAMS))
     if unknown:
         raise PredictorError(f"unknown {name} parameter(s) {', '.join(map(repr, unknown))}; "
-                             f"allowed: {', '.join(allowed)}")
+                             f"allowed: {', '.join(MLP_ENSEMBLE_PARAMS)}")
     return MLPEnsemble(seed=seed, **params)
 
 
