@@ -12,6 +12,8 @@ from ednag.optimizers.multi_objective.mo_ednag_guided import (
     MO_BATCH_SIZE,
     MO_DIFFUSIONS_PER_ROUND,
     MO_PREDICTOR_DTYPE,
+    MO_STALL_QUERIES,
+    MO_STALL_ROUNDS,
     MOGuidedEDNAG,
     front_margin,
     greedy_front_batch,
@@ -98,11 +100,12 @@ def test_constraints_steer_the_rounds_to_feasible_architectures():
 
 def test_it_keeps_its_measured_round_size_and_double_precision():
     """The single-objective defaults moved (5 queries, 2 diffusions, float32 ensembles); the
-    multi-objective search keeps the values its tables were measured with unless asked."""
+    multi-objective search keeps the values its tables were measured with unless asked, and
+    its own stall quota (3 of 10 queries after 3 stale rounds)."""
     opt = MOGuidedEDNAG(NB201, num_objectives=2)
     assert (opt.batch_size, opt.diffusions_per_round) == (MO_BATCH_SIZE, MO_DIFFUSIONS_PER_ROUND)
     assert opt.predictor_params == {"dtype": MO_PREDICTOR_DTYPE} == {"dtype": "float64"}
-    assert opt.stall_rounds is None
+    assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (3, 3)
     asked = MOGuidedEDNAG(NB201, num_objectives=2, predictor_params={"dtype": "float32",
                                                                      "steps": 50})
     assert asked.predictor_params == {"dtype": "float32", "steps": 50}
@@ -113,8 +116,8 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, acquisition="ei", num_objectives=2)
     with pytest.raises(ValueError, match="patience is not supported"):
         MOGuidedEDNAG(NB201, patience=2, num_objectives=2)
-    with pytest.raises(ValueError, match="stall_rounds is not supported"):
-        MOGuidedEDNAG(NB201, stall_rounds=2, num_objectives=2)
+    with pytest.raises(ValueError, match="stall_rounds must be an int >= 1 or None"):
+        MOGuidedEDNAG(NB201, stall_rounds=0, num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):
         MOGuidedEDNAG(NB201, num_objectives=0)
     with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):
@@ -142,3 +145,33 @@ def test_front_mutations_are_unseen_neighbours_of_the_front():
 def test_front_mutations_is_checked():
     with pytest.raises(ValueError, match="front_mutations must be an int >= 0"):
         MOGuidedEDNAG(NB201, front_mutations=-1, num_objectives=2)
+
+
+def test_stall_quota_after_rounds_that_add_nothing_to_the_front(monkeypatch):
+    """Rounds whose results join no evaluated first front count as stale; from
+    ``stall_rounds`` of them on, ``stall_queries`` of the predictor's picks come from ensembles
+    with randomized priors (one per objective), after the front mutants and the plain picks."""
+    fits: list[float] = []
+    real_fit = MOGuidedEDNAG._fit
+
+    def spy(self, archs, y, **params):
+        fits.append(params.get("prior_scale", 0.0))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(MOGuidedEDNAG, "_fit", spy)
+    first: set[str] = set()
+
+    def value(a) -> Evaluation:  # the ten random initial cells stay the front for good
+        if len(first) < 10:
+            first.add(NB201.key(a))
+        return Evaluation((1.0, 1.0) if NB201.key(a) in first else (0.0, 0.0))
+
+    kwargs = {"seed": 0, "max_queries": 60, "num_objectives": 2, "diffusions_per_round": 1}
+    opt = MOGuidedEDNAG(NB201, stall_rounds=2, stall_queries=3, stall_prior_scale=4.0, **kwargs)
+    batches = drive(opt, value)  # checks: every batch new and distinct
+    assert [len(b) for b in batches] == [10] * 6 and opt.rounds == 5
+    # round 1 sees a new front, rounds 2 and 3 are the first two stale ones: rounds 3-5 spread
+    assert fits.count(4.0) == 2 * 3 and fits.count(0.0) == 2 * opt.rounds
+    first.clear()
+    off = MOGuidedEDNAG(NB201, stall_rounds=None, **kwargs)
+    assert drive(off, value)[:3] == batches[:3]  # the same until the quota starts

@@ -14,11 +14,15 @@ front, so the next pick must lie beyond a different part of it. ``front_mutation
 default, 0 turns it off) of each round's queries are instead random unseen one-decision mutants
 of evaluated first-front members, chosen without the predictor (a local search along the front
 that the ensembles, which cannot resolve the small accuracy differences between neighbours at
-large budgets, do not do on their own).
+large budgets, do not do on their own). Once ``stall_rounds`` (3) rounds in a row added nothing
+to the evaluated front, ``stall_queries`` (3) of the predictor's picks come from ensembles with
+randomized priors, which disagree away from the evaluated cells (a way out of a front caught in
+one family of cells; off with ``stall_rounds=None``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,14 +41,18 @@ from ednag.spaces.base import Choices, SearchSpace
 #: fitness below every feasible member's for a member predicted or known to be infeasible
 INFEASIBLE_PENALTY = 1e3
 #: queries per round and free diffusions per round of the multi-objective search: the values it
-#: was measured with (the single-objective ``ednag_guided`` moved to 5 and 2; its stall quota
-#: has no multi-objective counterpart)
+#: was measured with (the single-objective ``ednag_guided`` moved to 5 and 2)
 MO_BATCH_SIZE = 10
 MO_DIFFUSIONS_PER_ROUND = 4
 #: the ensemble's floating-point type in the multi-objective search (``predictor_params``
 #: may override it): double precision, as measured (the single-objective search moved to
 #: ``float32``)
 MO_PREDICTOR_DTYPE = "float64"
+#: the stall quota of the multi-objective search: once this many rounds in a row added nothing
+#: to the evaluated first front, ``stall_queries`` of each round's predictor picks come from
+#: ensembles with randomized priors (screened on NB201 x params, seeds 100-129; ``None``: off)
+MO_STALL_ROUNDS: int | None = 3
+MO_STALL_QUERIES = 3
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -92,12 +100,18 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
 
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
-    ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, EDNAG
-    ``overrides``; not ``patience`` or the ``stall_*`` options; ``batch_size`` and
-    ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
-    :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`)
-    plus ``num_objectives`` and ``front_mutations`` (3 by default: how many of
-    each round's queries are random unseen one-decision mutants of the evaluated first front);
+    ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, ``stall_rounds``,
+    ``stall_queries``, ``stall_prior_scale``, EDNAG ``overrides``; not ``patience``;
+    ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
+    :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
+    ``stall_rounds`` and ``stall_queries`` to :data:`MO_STALL_ROUNDS` and
+    :data:`MO_STALL_QUERIES`) plus ``num_objectives`` and ``front_mutations`` (3 by default:
+    how many of each round's queries are random unseen one-decision mutants of the evaluated
+    first front). A round is stale when its results add no architecture to the evaluated
+    first front; from ``stall_rounds`` stale rounds in a row on (until one adds one),
+    ``stall_queries`` of the round's predictor picks come from ensembles with randomized
+    priors of scale ``stall_prior_scale``, one per objective, whose own free diffusions they
+    score (as in the single-objective search);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
 
@@ -124,17 +138,21 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         **kwargs: Any,
     ) -> None:
         int_at_least("front_mutations", front_mutations, 0)
-        for name in ("patience", "stall_rounds", "stall_queries", "stall_prior_scale"):
-            if name in kwargs:
-                raise ValueError(f"{name} is not supported by mo_ednag_guided (single-objective "
-                                 "ednag_guided only)")
+        if "patience" in kwargs:
+            raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
+                             "ednag_guided only; the multi-objective search has stall_rounds)")
         kwargs.setdefault("batch_size", MO_BATCH_SIZE)
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
+        kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
+        kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
         kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
                                       **(kwargs.get("predictor_params") or {})}
-        super().__init__(space, seed, max_queries, config, stall_rounds=None, **kwargs)
+        super().__init__(space, seed, max_queries, config, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
+        #: keys of the evaluated first front at the previous round (a round is stale when its
+        #: results add none)
+        self._front_keys: frozenset[str] = frozenset()
 
     def _observe(self, results: list[tuple[Choices, Any]]) -> None:
         """The round bookkeeping keeps the first objective (failures as a failure marker);
@@ -170,9 +188,42 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             if ev.failed:
                 known[self.space.key(c)] = worst
 
+        front_keys = frozenset(self.space.key(archs[i]) for i in front_idx.tolist())
+        self._stale_rounds = 0 if front_keys - self._front_keys else self._stale_rounds + 1
+        self._front_keys = front_keys
+
+        score, pool = self._scorer(known, worst,
+                                   self._predicted(models, viol_model, scale, front))
+        order = sorted(known.items(), key=lambda kv: -kv[1])
+        size = max(self.config.archive_size, len(front_idx), 1)
+        by_key = {self.space.key(c): c for c in archs}
+        archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
+        self._explore_free(score, archive)
+        mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
+                                      min(self.front_mutations, k))
+        k -= len(mutants)
+        for child in mutants:
+            pool.pop(self.space.key(child), None)
+        q = self._stall_quota(k) if k > 0 else 0
+        picks = mutants + self._front_picks(pool, front, k - q)
+        if q:
+            spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
+                      for j in range(self.num_objectives)]
+            taken = frozenset(self.space.key(c) for c in picks)
+            score, pool = self._scorer({**known, **dict.fromkeys(taken, worst)}, worst,
+                                       self._predicted(spread, viol_model, scale, front))
+            self._explore_free(score, archive)
+            picks += self._front_picks(pool, front, q)  # ``taken`` score as known: not in pool
+        return picks
+
+    def _predicted(self, models: list[Any], viol_model: Any, scale: float, front: np.ndarray
+                   ) -> Callable[[list[Choices]], tuple[np.ndarray, list[np.ndarray | None]]]:
+        """The member evaluator of a round's scorer: front margins of the optimistic
+        vectors predicted by ``models`` (one per objective), less the infeasibility penalty
+        from ``viol_model`` (violations scaled by ``scale``); the vector rides along unless
+        predicted infeasible."""
+
         def predicted(cands: list[Choices]) -> tuple[np.ndarray, list[np.ndarray | None]]:
-            """Front margins of the optimistic predicted vectors, less the infeasibility
-            penalty; the vector rides along unless predicted infeasible."""
             code = self.encoder(cands)
             vec = np.column_stack([
                 acquire(*m.predict(code), self.acquisition, self.rng, self.ucb_beta)
@@ -185,19 +236,15 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             values = np.minimum(front_margin(vec, front), 1e6) - pen
             return values, [row if p == 0 else None for row, p in zip(vec, pen, strict=True)]
 
-        score, pool = self._scorer(known, worst, predicted)
-        order = sorted(known.items(), key=lambda kv: -kv[1])
-        size = max(self.config.archive_size, len(front_idx), 1)
-        by_key = {self.space.key(c): c for c in archs}
-        archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        self._explore_free(score, archive)
-        mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
-                                      min(self.front_mutations, k))
-        k -= len(mutants)
-        for child in mutants:
-            pool.pop(self.space.key(child), None)
-        if not pool or k == 0:
-            return mutants
+        return predicted
+
+    @staticmethod
+    def _front_picks(pool: dict[str, tuple[Choices, float, Any]], front: np.ndarray,
+                     k: int) -> list[Choices]:
+        """``k`` architectures of a scorer's pool: greedily by :func:`greedy_front_batch` on
+        the predicted vectors, then the predicted infeasible ones, best margin first."""
+        if not pool or k <= 0:
+            return []
         cands = list(pool.values())
         ok = [i for i, (_, _, vec) in enumerate(cands) if vec is not None]
         picked = [ok[i] for i in greedy_front_batch(
@@ -207,7 +254,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             rest = sorted((i for i in range(len(cands)) if i not in taken),
                           key=lambda i: -cands[i][1])
             picked += rest[: k - len(picked)]
-        return mutants + [cands[i][0] for i in picked]
+        return [cands[i][0] for i in picked]
 
     def _front_mutants(self, front: list[Choices], n: int) -> list[Choices]:
         """Up to ``n`` distinct unseen one-decision mutants of evaluated first-front members
