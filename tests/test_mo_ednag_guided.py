@@ -100,12 +100,12 @@ def test_constraints_steer_the_rounds_to_feasible_architectures():
 
 def test_it_keeps_its_measured_round_size_and_double_precision():
     """The single-objective defaults moved (5 queries, 2 diffusions, float32 ensembles); the
-    multi-objective search keeps the values its tables were measured with unless asked, and
-    its own stall quota (3 of 10 queries after 3 stale rounds)."""
+    multi-objective search keeps the values its tables were measured with unless asked (its
+    stall quota is off; 3 of its 10 queries a round when ``stall_rounds`` turns it on)."""
     opt = MOGuidedEDNAG(NB201, num_objectives=2)
     assert (opt.batch_size, opt.diffusions_per_round) == (MO_BATCH_SIZE, MO_DIFFUSIONS_PER_ROUND)
     assert opt.predictor_params == {"dtype": MO_PREDICTOR_DTYPE} == {"dtype": "float64"}
-    assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (3, 3)
+    assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (None, 3)
     asked = MOGuidedEDNAG(NB201, num_objectives=2, predictor_params={"dtype": "float32",
                                                                      "steps": 50})
     assert asked.predictor_params == {"dtype": "float32", "steps": 50}

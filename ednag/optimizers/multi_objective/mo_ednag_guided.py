@@ -14,10 +14,10 @@ front, so the next pick must lie beyond a different part of it. ``front_mutation
 default, 0 turns it off) of each round's queries are instead random unseen one-decision mutants
 of evaluated first-front members, chosen without the predictor (a local search along the front
 that the ensembles, which cannot resolve the small accuracy differences between neighbours at
-large budgets, do not do on their own). Once ``stall_rounds`` (3) rounds in a row added nothing
-to the evaluated front, ``stall_queries`` (3) of the predictor's picks come from ensembles with
-randomized priors, which disagree away from the evaluated cells (a way out of a front caught in
-one family of cells; off with ``stall_rounds=None``).
+large budgets, do not do on their own). With ``stall_rounds`` (off by default), once that many
+rounds in a row added nothing to the evaluated front, ``stall_queries`` (3) of the predictor's
+picks come from ensembles with randomized priors, which disagree away from the evaluated cells
+(a way out of a front caught in one family of cells).
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ MO_DIFFUSIONS_PER_ROUND = 4
 #: may override it): double precision, as measured (the single-objective search moved to
 #: ``float32``)
 MO_PREDICTOR_DTYPE = "float64"
-#: the stall quota of the multi-objective search: once this many rounds in a row added nothing
-#: to the evaluated first front, ``stall_queries`` of each round's predictor picks come from
-#: ensembles with randomized priors (screened on NB201 x params, seeds 100-129; ``None``: off)
-MO_STALL_ROUNDS: int | None = 3
+#: the stall quota of the multi-objective search, off by default (``None``): with an int, once
+#: that many rounds in a row added nothing to the evaluated first front, ``stall_queries`` of
+#: each round's predictor picks come from ensembles with randomized priors. It frees seeds
+#: caught in one family of cells and costs the others as much (README, "Multi-objective search")
+MO_STALL_ROUNDS: int | None = None
+#: ``stall_queries`` of the multi-objective search (of its 10 queries a round; the value screened)
 MO_STALL_QUERIES = 3
 
 
