@@ -154,8 +154,7 @@ class GuidedEDNAG(PredictorRounds):
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
 
-        score, pool = self._scorer(known, worst, self._acquisition(model))
-        self._explore_free(score, archive)
+        pool = self._free_pool(known, worst, self._acquisition(model), archive)
         q = self._stall_quota(k)
         picks = self._top_unseen(pool, k - q)
         if q:
@@ -178,9 +177,7 @@ class GuidedEDNAG(PredictorRounds):
         but by an ensemble with randomized priors of scale ``stall_prior_scale``."""
         spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
         exclude = frozenset(self.space.key(a) for a in taken)
-        score, pool = self._scorer({**known, **dict.fromkeys(exclude, worst)}, worst,
-                                   self._acquisition(spread))
-        self._explore_free(score, archive)
+        pool = self._free_pool(known, worst, self._acquisition(spread), archive, exclude)
         return self._top_unseen(pool, q, exclude)
 
     def _fit(self, archs: list[Choices], y: np.ndarray, **params: Any) -> Any:
@@ -236,6 +233,18 @@ class GuidedEDNAG(PredictorRounds):
 
         return score, pool
 
+    def _free_pool(
+        self, known: dict[str, float], worst: float,
+        evaluate: Callable[[list[Choices]], tuple[np.ndarray, list[Any]]],
+        archive: list[tuple[float, Choices]], taken: frozenset[str] = frozenset(),
+    ) -> dict[str, tuple[Choices, float, Any]]:
+        """The pool of one free search (:meth:`_explore_free`) whose unseen members
+        ``evaluate`` scores; the keys in ``taken`` (already chosen this round) score ``worst``
+        and stay out of it."""
+        score, pool = self._scorer({**known, **dict.fromkeys(taken, worst)}, worst, evaluate)
+        self._explore_free(score, archive)
+        return pool
+
     def _explore_free(self, score: Callable[[list[Choices | None]], np.ndarray],
                       archive: list[tuple[float, Choices]]) -> None:
         """The round's free search: the anchored diffusions, the global ones, then
@@ -261,10 +270,11 @@ class GuidedEDNAG(PredictorRounds):
 
     def _stall_quota(self, k: int) -> int:
         """How many of this round's ``k`` queries the spread ensemble chooses: ``stall_queries``
-        (at most ``k - 1``) from ``stall_rounds`` stale rounds in a row on, else 0."""
+        (at most ``k - 1``, never below 0) from ``stall_rounds`` stale rounds in a row on,
+        else 0."""
         if self.stall_rounds is None or self._stale_rounds < self.stall_rounds:
             return 0
-        return min(self.stall_queries, k - 1)
+        return max(0, min(self.stall_queries, k - 1))
 
     def _explore(self, model: Any, k: int) -> list[Choices]:
         """A round of pure exploration: the ``k`` random unseen architectures the ensemble is

@@ -194,28 +194,27 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         self._stale_rounds = 0 if front_keys - self._front_keys else self._stale_rounds + 1
         self._front_keys = front_keys
 
-        score, pool = self._scorer(known, worst,
-                                   self._predicted(models, viol_model, scale, front))
         order = sorted(known.items(), key=lambda kv: -kv[1])
         size = max(self.config.archive_size, len(front_idx), 1)
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        self._explore_free(score, archive)
+        pool = self._free_pool(known, worst, self._predicted(models, viol_model, scale, front),
+                               archive)
         mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
                                       min(self.front_mutations, k))
         k -= len(mutants)
         for child in mutants:
             pool.pop(self.space.key(child), None)
-        q = self._stall_quota(k) if k > 0 else 0
+        q = self._stall_quota(k)
         picks = mutants + self._front_picks(pool, front, k - q)
         if q:
             spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
                       for j in range(self.num_objectives)]
             taken = frozenset(self.space.key(c) for c in picks)
-            score, pool = self._scorer({**known, **dict.fromkeys(taken, worst)}, worst,
-                                       self._predicted(spread, viol_model, scale, front))
-            self._explore_free(score, archive)
-            picks += self._front_picks(pool, front, q)  # ``taken`` score as known: not in pool
+            pool = self._free_pool(known, worst,
+                                   self._predicted(spread, viol_model, scale, front), archive,
+                                   taken)
+            picks += self._front_picks(pool, front, q)
         return picks
 
     def _predicted(self, models: list[Any], viol_model: Any, scale: float, front: np.ndarray
