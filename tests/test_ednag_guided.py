@@ -98,11 +98,11 @@ def test_stall_quota_counts_rounds_without_a_better_result():
     assert quotas == [0, 0, 3, 3, 0, 0]  # from the 2nd stale round on, until a better result
     opt._stale_rounds = 5
     assert opt._stall_quota(2) == 1  # at least one query stays with the plain ensemble
-    on = GuidedEDNAG(NB201)  # on by default: 2 queries from the 4th stale round on
-    assert (on.stall_rounds, on.stall_queries) == (4, 2)
+    on = GuidedEDNAG(NB201)  # on by default: 3 queries from the 4th stale round on
+    assert (on.stall_rounds, on.stall_queries, on.stall_pool) == (4, 3, "both")
     off = GuidedEDNAG(NB201, stall_rounds=None)
     off._stale_rounds = on._stale_rounds = 4
-    assert (on._stall_quota(5), off._stall_quota(5)) == (2, 0)
+    assert (on._stall_quota(5), off._stall_quota(5)) == (3, 0)
 
 
 def test_its_ensembles_train_in_single_precision_unless_told():
@@ -134,7 +134,7 @@ def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypat
     monkeypatch.setattr(GuidedEDNAG, "_spread_picks", spy)
     # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
-                      stall_rounds=2, stall_queries=2, stall_prior_scale=4.0)
+                      stall_rounds=2, stall_queries=2, stall_prior_scale=4.0, stall_pool="priors")
     batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
     assert [r for r, _ in spread] == [3, 4, 5, 6]
     for r, picks in spread:
@@ -144,6 +144,62 @@ def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypat
     off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
                       stall_rounds=None)
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
+
+
+def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
+    """``stall_pool="mutants"``: the quota's picks are Thompson draws of the plain ensemble
+    over one- or two-edit mutants of the ten best cells (no ensemble with priors is fitted)."""
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="stall_pool must be one of priors, mutants, both; got 'x'"):
+        GuidedEDNAG(NB201, stall_pool="x")
+    made, drawn = [], []
+    real_make, real_picks = guided.make_predictor, GuidedEDNAG._mutant_picks
+    monkeypatch.setattr(guided, "make_predictor", lambda name, seed, **params: (
+        made.append(params.get("prior_scale", 0.0)), real_make(name, seed, **params))[1])
+
+    def spy(self, *args):
+        picks = real_picks(self, *args)
+        drawn.append((self.rounds, picks, [a for a, _ in self.history[:10]]))
+        return picks
+
+    monkeypatch.setattr(GuidedEDNAG, "_mutant_picks", spy)
+    # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale; with no random
+    # candidates every draw is a mutant of the ten best (the first ten on a flat landscape)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
+                      num_random=0, stall_rounds=2, stall_queries=2, stall_pool="mutants")
+    batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
+    assert [r for r, _, _ in drawn] == [3, 4, 5, 6]
+    for r, picks, best in drawn:
+        assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
+        for pick in picks:
+            assert min(sum(x != y for x, y in zip(pick, b, strict=True)) for b in best) <= 2
+    assert made.count(0.0) == 1 + opt.rounds and 10.0 not in made  # no prior ensemble
+    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
+                      num_random=0, stall_rounds=None)
+    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
+
+
+def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):
+    """``stall_pool="both"`` (the default): of a quota of 3, two picks come from the mutants
+    of the best and one from the ensemble with priors, after the plain picks."""
+    calls = []
+    for name in ("_mutant_picks", "_spread_picks"):
+        real = getattr(GuidedEDNAG, name)
+
+        def spy(self, *args, _real=real, _name=name):
+            picks = _real(self, *args)
+            calls.append((self.rounds, _name, args[-1], picks))
+            return picks
+
+        monkeypatch.setattr(GuidedEDNAG, name, spy)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=35, diffusions_per_round=1, stall_rounds=2)
+    batches = drive(opt, lambda a: 1.0)  # a flat landscape: rounds 2, 3, ... are stale
+    assert [(r, n, q) for r, n, q, _ in calls] == [
+        (r, n, q) for r in (3, 4, 5) for n, q in (("_mutant_picks", 2), ("_spread_picks", 1))]
+    for r in (3, 4, 5):
+        mutants, spread = (picks for rr, _, _, picks in calls if rr == r)
+        assert batches[r][2:] == mutants + spread and len(batches[r]) == 5
 
 
 def test_global_diffusions_denoise_without_the_archive(monkeypatch):

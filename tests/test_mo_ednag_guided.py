@@ -118,6 +118,8 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, patience=2, num_objectives=2)
     with pytest.raises(ValueError, match="stall_rounds must be an int >= 1 or None"):
         MOGuidedEDNAG(NB201, stall_rounds=0, num_objectives=2)
+    with pytest.raises(ValueError, match="stall_pool must be 'priors' for mo_ednag_guided"):
+        MOGuidedEDNAG(NB201, stall_pool="mutants", num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):
         MOGuidedEDNAG(NB201, num_objectives=0)
     with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):

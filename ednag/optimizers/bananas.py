@@ -10,6 +10,7 @@ acquisition works on arrays (no EI-on-a-list crash: EI is simply not offered).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,31 @@ def spread_top_k(space: SearchSpace, pool: list[Choices], scores: np.ndarray, k:
             skipped.append(i)
     taken += skipped[: k - len(taken)]
     return [pool[i] for i in taken]
+
+
+def mutation_candidates(
+    space: SearchSpace, rng: np.random.Generator, parents: list[Choices], num_mutations: int,
+    max_edits: int, num_random: int, unseen: Callable[[Choices], bool],
+) -> list[Choices]:
+    """BANANAS' candidates: ``num_mutations`` children of ``parents`` (in turn), each made by
+    1..``max_edits`` random one-decision mutations of its parent, then ``num_random`` random
+    architectures; the distinct ones for which ``unseen`` holds, in that order (no children
+    without parents)."""
+    raw: list[Choices] = []
+    for j in range(num_mutations if parents else 0):
+        child = parents[j % len(parents)]
+        for _ in range(int(rng.integers(1, max_edits + 1))):
+            child = space.mutate(child, rng)
+        raw.append(child)
+    raw.extend(space.sample(rng) for _ in range(num_random))
+    out: list[Choices] = []
+    keys: set[str] = set()
+    for arch in raw:
+        key = space.key(arch)
+        if key not in keys and unseen(arch):
+            keys.add(key)
+            out.append(arch)
+    return out
 
 
 class Bananas(PredictorRounds):
@@ -191,19 +217,6 @@ class Bananas(PredictorRounds):
             return [a for a in self.space.enumerate() if self._unseen(a)]
         ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
                         key=lambda item: -item[1])
-        parents = [a for a, _ in ranked[: self.num_parents]]
-        raw: list[Choices] = []
-        for j in range(self.num_mutations if parents else 0):
-            child = parents[j % len(parents)]
-            for _ in range(int(self.rng.integers(1, self.max_edits + 1))):
-                child = self.space.mutate(child, self.rng)
-            raw.append(child)
-        raw.extend(self.space.sample(self.rng) for _ in range(self.num_random))
-        out: list[Choices] = []
-        keys: set[str] = set()
-        for arch in raw:
-            key = self.space.key(arch)
-            if key not in keys and self._unseen(arch):
-                keys.add(key)
-                out.append(arch)
-        return out
+        return mutation_candidates(self.space, self.rng, [a for a, _ in ranked[: self.num_parents]],
+                                   self.num_mutations, self.max_edits, self.num_random,
+                                   self._unseen)

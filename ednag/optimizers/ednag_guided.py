@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ednag.checks import finite_at_least, int_at_least
-from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, mutation_candidates, spread_top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.generation import denoise, select
@@ -36,6 +36,14 @@ GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=1
 #: the guided search's ensemble settings under ``predictor_params`` (which override them):
 #: single precision halves the time of its fits, 98 % of its optimizer time (``docs/ednag.md``)
 GUIDED_PREDICTOR_PARAMS: dict[str, Any] = {"dtype": "float32"}
+#: where the stall quota's picks come from: free diffusions scored by an ensemble with
+#: randomized priors, or BANANAS' candidates (mutants of the best plus random) by Thompson draws
+STALL_POOLS: tuple[str, ...] = ("priors", "mutants", "both")
+#: the ``mutants`` pool: children of this many best evaluated cells ...
+STALL_PARENTS = 10
+#: ... this many of them, each 1..STALL_EDITS one-decision mutations from its parent
+STALL_MUTANTS = 200
+STALL_EDITS = 2
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -56,13 +64,17 @@ class GuidedEDNAG(PredictorRounds):
     mutation): they climb the predictor's landscape wherever it leads (on cifar10 they free
     most trapped seeds, on cifar100 they cost 0.1-0.2 points at 50 queries: ``docs/ednag.md``).
     ``stall_rounds`` (4; ``None`` turns it off): once that many rounds in a row found nothing
-    better, ``stall_queries`` (2) of each round's queries (until a better result) come from a
+    better, ``stall_queries`` (3) of each round's queries (until a better result) come from
+    ``stall_pool`` (``"both"``): ``"mutants"`` are BANANAS' picks, one Thompson draw of the
+    round's ensemble per candidate among :data:`STALL_MUTANTS` one- or two-edit mutants of the
+    :data:`STALL_PARENTS` best cells plus ``num_random`` random ones; ``"priors"`` come from a
     second ensemble with randomized priors of scale ``stall_prior_scale``, which disagrees away
-    from the evaluated cells, and from free diffusions scored by it. ``predictor_params`` go to
-    the ensemble over :data:`GUIDED_PREDICTOR_PARAMS` (it trains in ``float32``; pass
-    ``{"dtype": "float64"}`` for double precision). The defaults were screened
-    on seeds 1000-1059 and confirmed on seeds 0-99 (``docs/ednag.md``, "Five queries a round
-    instead of ten").
+    from the evaluated cells, and from free diffusions scored by it; ``"both"`` takes the larger
+    half of the quota from the mutants and the rest from the priors. ``predictor_params`` go to
+    the ensemble over :data:`GUIDED_PREDICTOR_PARAMS` (it trains in ``float32``, reproducible
+    on one machine; pass ``{"dtype": "float64"}`` for double precision, reproducible across
+    machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
+    (``docs/ednag.md``, "Five queries a round instead of ten" and "The stall quota's pool").
 
     >>> from ednag.spaces import make_space
     >>> opt = GuidedEDNAG(make_space("nb201"), seed=0, max_queries=20)
@@ -93,8 +105,9 @@ class GuidedEDNAG(PredictorRounds):
         patience: int | None = None,
         global_diffusions: int = 0,
         stall_rounds: int | None = 4,
-        stall_queries: int = 2,
+        stall_queries: int = 3,
         stall_prior_scale: float = 10.0,
+        stall_pool: str = "both",
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -102,6 +115,9 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("stall_rounds", stall_rounds, 1, optional=True)
         int_at_least("stall_queries", stall_queries, 1)
         finite_at_least("stall_prior_scale", stall_prior_scale, strict=True)
+        if stall_pool not in STALL_POOLS:
+            raise ValueError(f"stall_pool must be one of {', '.join(STALL_POOLS)}; "
+                             f"got {stall_pool!r}")
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
@@ -129,6 +145,7 @@ class GuidedEDNAG(PredictorRounds):
         self.stall_rounds = stall_rounds
         self.stall_queries = stall_queries
         self.stall_prior_scale = float(stall_prior_scale)
+        self.stall_pool = stall_pool
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -157,9 +174,28 @@ class GuidedEDNAG(PredictorRounds):
         pool = self._free_pool(known, worst, self._acquisition(model), archive)
         q = self._stall_quota(k)
         picks = self._top_unseen(pool, k - q)
+        if q and self.stall_pool != "priors":  # mutants: all of the quota; both: its larger half
+            m = q if self.stall_pool == "mutants" else q - q // 2
+            picks += self._mutant_picks(model, picks, m)
+            q -= m
         if q:
             picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
         return picks
+
+    def _mutant_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
+        """``q`` more unseen architectures (not in ``taken``): BANANAS' round on ``model``,
+        one Thompson draw per candidate among mutants of the best and random cells."""
+        exclude = {self.space.key(a) for a in taken}
+        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
+                        key=lambda item: -item[1])
+        cands = mutation_candidates(
+            self.space, self.rng, [a for a, _ in ranked[:STALL_PARENTS]], STALL_MUTANTS,
+            STALL_EDITS, self.num_random,
+            lambda a: self._unseen(a) and self.space.key(a) not in exclude)
+        if not cands:
+            return []
+        mean, std = model.predict(self.encoder(cands))
+        return spread_top_k(self.space, cands, acquire(mean, std, "its", self.rng), q)
 
     def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
                     exclude: frozenset[str] = frozenset()) -> list[Choices]:

@@ -103,7 +103,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, ``stall_rounds``,
-    ``stall_queries``, ``stall_prior_scale``, EDNAG ``overrides``; not ``patience``;
+    ``stall_queries``, ``stall_prior_scale``, EDNAG ``overrides``; not ``patience``, and
+    ``stall_pool`` only as ``priors``;
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds`` and ``stall_queries`` to :data:`MO_STALL_ROUNDS` and
@@ -143,6 +144,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         if "patience" in kwargs:
             raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
                              "ednag_guided only; the multi-objective search has stall_rounds)")
+        if kwargs.setdefault("stall_pool", "priors") != "priors":
+            raise ValueError("stall_pool must be 'priors' for mo_ednag_guided (its stall quota "
+                             "draws from ensembles with randomized priors; the other pools "
+                             f"are ednag_guided's); got {kwargs['stall_pool']!r}")
         kwargs.setdefault("batch_size", MO_BATCH_SIZE)
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
