@@ -202,6 +202,18 @@ def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):
         assert batches[r][2:] == mutants + spread and len(batches[r]) == 5
 
 
+def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
+    import pickle
+
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
+    opt.tell([(a, 1.0) for a in opt.ask()])
+    del opt.stall_pool  # as the previous release pickled it
+    old = pickle.loads(pickle.dumps(opt))
+    assert old.stall_pool == "priors"
+    drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
+    assert old.num_queries == 40
+
+
 def test_global_diffusions_denoise_without_the_archive(monkeypatch):
     import ednag.optimizers.ednag_guided as guided
 

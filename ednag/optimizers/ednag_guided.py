@@ -86,6 +86,8 @@ class GuidedEDNAG(PredictorRounds):
 
     name = "ednag_guided"
     _shared_state = ("space", "encoding", "encoder")
+    #: an optimizer pickled before ``stall_pool`` existed resumes with the pool it ran with
+    stall_pool: str = "priors"
 
     def __init__(
         self,
