@@ -24,7 +24,6 @@ from ednag.predictors import (
     transform_targets,
     usable,
 )
-from ednag.predictors.base import FAILED_BELOW
 from ednag.predictors.encodings import onehot_encode
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -215,8 +214,6 @@ class Bananas(PredictorRounds):
         """Distinct candidates, none evaluated or pending (order is deterministic)."""
         if self.candidates == "all":
             return [a for a in self.space.enumerate() if self._unseen(a)]
-        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
-                        key=lambda item: -item[1])
-        return mutation_candidates(self.space, self.rng, [a for a, _ in ranked[: self.num_parents]],
+        return mutation_candidates(self.space, self.rng, self._best_evaluated(self.num_parents),
                                    self.num_mutations, self.max_edits, self.num_random,
                                    self._unseen)

@@ -188,10 +188,8 @@ class GuidedEDNAG(PredictorRounds):
         """``q`` more unseen architectures (not in ``taken``): BANANAS' round on ``model``,
         one Thompson draw per candidate among mutants of the best and random cells."""
         exclude = {self.space.key(a) for a in taken}
-        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
-                        key=lambda item: -item[1])
         cands = mutation_candidates(
-            self.space, self.rng, [a for a, _ in ranked[:STALL_PARENTS]], STALL_MUTANTS,
+            self.space, self.rng, self._best_evaluated(STALL_PARENTS), STALL_MUTANTS,
             STALL_EDITS, self.num_random,
             lambda a: self._unseen(a) and self.space.key(a) not in exclude)
         if not cands:

@@ -14,6 +14,7 @@ import numpy as np
 from ednag.checks import int_at_least
 from ednag.optimizers.base import Optimizer
 from ednag.predictors import usable
+from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces.base import Choices, SearchSpace
 
 
@@ -50,6 +51,13 @@ class PredictorRounds(Optimizer):
         for choices, fitness in results:
             self._waiting.discard(self.space.key(choices))
             self.history.append((choices, fitness))
+
+    def _best_evaluated(self, n: int) -> list[Choices]:
+        """The ``n`` architectures of :attr:`history` with the highest fitness, best first
+        (failures left out; ties: the earlier)."""
+        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
+                        key=lambda item: -item[1])
+        return [a for a, _ in ranked[:n]]
 
     @abstractmethod
     def _round(self, k: int) -> list[Choices]:
