@@ -118,26 +118,43 @@ def test_its_ensembles_train_in_single_precision_unless_told():
         GuidedEDNAG(NB201, predictor_params={"dtype": "float16"})
 
 
-def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):
+def record_fits(monkeypatch) -> list[float]:
+    """Spy on ``ednag_guided``'s ensemble factory: the ``prior_scale`` of every ensemble made
+    (0 without priors), in order."""
     import ednag.optimizers.ednag_guided as guided
 
-    made, spread = [], []
-    real_make, real_picks = guided.make_predictor, GuidedEDNAG._spread_picks
+    made: list[float] = []
+    real = guided.make_predictor
     monkeypatch.setattr(guided, "make_predictor", lambda name, seed, **params: (
-        made.append(params.get("prior_scale", 0.0)), real_make(name, seed, **params))[1])
+        made.append(params.get("prior_scale", 0.0)), real(name, seed, **params))[1])
+    return made
 
-    def spy(self, *args):
-        picks = real_picks(self, *args)
-        spread.append((self.rounds, picks))
-        return picks
 
-    monkeypatch.setattr(GuidedEDNAG, "_spread_picks", spy)
+def record_picks(monkeypatch, *names: str) -> list[tuple]:
+    """Spy on the stall quota's methods ``names`` of :class:`GuidedEDNAG`: per call, the round,
+    the method, its quota (last argument), its picks and the first ten evaluated cells."""
+    calls: list[tuple] = []
+    for name in names:
+        real = getattr(GuidedEDNAG, name)
+
+        def spy(self, *args, _real=real, _name=name):
+            picks = _real(self, *args)
+            calls.append((self.rounds, _name, args[-1], picks,
+                          [a for a, _ in self.history[:10]]))
+            return picks
+
+        monkeypatch.setattr(GuidedEDNAG, name, spy)
+    return calls
+
+
+def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):
+    made, spread = record_fits(monkeypatch), record_picks(monkeypatch, "_spread_picks")
     # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
                       stall_rounds=2, stall_queries=2, stall_prior_scale=4.0, stall_pool="priors")
     batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
-    assert [r for r, _ in spread] == [3, 4, 5, 6]
-    for r, picks in spread:
+    assert [r for r, *_ in spread] == [3, 4, 5, 6]
+    for r, _, _, picks, _ in spread:
         assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
     # the constructor's parameter check, one plain fit a round, one spread fit a stale round
     assert made.count(0.0) == 1 + opt.rounds and made.count(4.0) == 4
@@ -149,28 +166,16 @@ def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypat
 def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
     """``stall_pool="mutants"``: the quota's picks are Thompson draws of the plain ensemble
     over one- or two-edit mutants of the ten best cells (no ensemble with priors is fitted)."""
-    import ednag.optimizers.ednag_guided as guided
-
     with pytest.raises(ValueError, match="stall_pool must be one of priors, mutants, both; got 'x'"):
         GuidedEDNAG(NB201, stall_pool="x")
-    made, drawn = [], []
-    real_make, real_picks = guided.make_predictor, GuidedEDNAG._mutant_picks
-    monkeypatch.setattr(guided, "make_predictor", lambda name, seed, **params: (
-        made.append(params.get("prior_scale", 0.0)), real_make(name, seed, **params))[1])
-
-    def spy(self, *args):
-        picks = real_picks(self, *args)
-        drawn.append((self.rounds, picks, [a for a, _ in self.history[:10]]))
-        return picks
-
-    monkeypatch.setattr(GuidedEDNAG, "_mutant_picks", spy)
+    made, drawn = record_fits(monkeypatch), record_picks(monkeypatch, "_mutant_picks")
     # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale; with no random
     # candidates every draw is a mutant of the ten best (the first ten on a flat landscape)
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
                       num_random=0, stall_rounds=2, stall_queries=2, stall_pool="mutants")
     batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
-    assert [r for r, _, _ in drawn] == [3, 4, 5, 6]
-    for r, picks, best in drawn:
+    assert [r for r, *_ in drawn] == [3, 4, 5, 6]
+    for r, _, _, picks, best in drawn:
         assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
         for pick in picks:
             assert min(sum(x != y for x, y in zip(pick, b, strict=True)) for b in best) <= 2
@@ -183,22 +188,13 @@ def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
 def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):
     """``stall_pool="both"`` (the default): of a quota of 3, two picks come from the mutants
     of the best and one from the ensemble with priors, after the plain picks."""
-    calls = []
-    for name in ("_mutant_picks", "_spread_picks"):
-        real = getattr(GuidedEDNAG, name)
-
-        def spy(self, *args, _real=real, _name=name):
-            picks = _real(self, *args)
-            calls.append((self.rounds, _name, args[-1], picks))
-            return picks
-
-        monkeypatch.setattr(GuidedEDNAG, name, spy)
+    calls = record_picks(monkeypatch, "_mutant_picks", "_spread_picks")
     opt = GuidedEDNAG(NB201, seed=0, max_queries=35, diffusions_per_round=1, stall_rounds=2)
     batches = drive(opt, lambda a: 1.0)  # a flat landscape: rounds 2, 3, ... are stale
-    assert [(r, n, q) for r, n, q, _ in calls] == [
+    assert [(r, n, q) for r, n, q, _, _ in calls] == [
         (r, n, q) for r in (3, 4, 5) for n, q in (("_mutant_picks", 2), ("_spread_picks", 1))]
     for r in (3, 4, 5):
-        mutants, spread = (picks for rr, _, _, picks in calls if rr == r)
+        mutants, spread = (picks for rr, _, _, picks, _ in calls if rr == r)
         assert batches[r][2:] == mutants + spread and len(batches[r]) == 5
 
 
