@@ -46,13 +46,18 @@ def test_losing_the_worker_node_costs_only_its_in_flight_trials(tmp_path):
     env.pop("RAY_ADDRESS", None)
     env.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="1",  # a second node; both on 127.0.0.1
                RAY_USAGE_STATS_ENABLED="0",
+               # a killed raylet refuses the health check at once, so it is found dead within
+               # ~5 s; a live node starved of CPU (2 cores, another test beside) gets 10 s per
+               # check, so it is never taken for dead
                RAY_health_check_period_ms="1000", RAY_health_check_failure_threshold="5",
-               RAY_health_check_timeout_ms="1000")
+               RAY_health_check_timeout_ms="10000")
     env.setdefault("RAY_AUTH_MODE", "disabled")
     gcs_port, worker_nm_port = free_port(), free_port()
 
     def private() -> list[str]:  # every node its own ports: nothing collides on one machine
-        return ["--disable-usage-stats", f"--metrics-export-port={free_port()}",
+        # workers bind ports the OS picks, not `ray start`'s shared 10002-19999 range
+        return ["--disable-usage-stats", "--min-worker-port=0", "--max-worker-port=0",
+                f"--metrics-export-port={free_port()}",
                 f"--dashboard-agent-listen-port={free_port()}",
                 f"--dashboard-agent-grpc-port={free_port()}",
                 f"--runtime-env-agent-port={free_port()}"]

@@ -100,6 +100,7 @@ def test_ray_job_submit_runs_a_config(tmp_path):
         f"--runtime-env-agent-port={free_port()}",
         f"--metrics-export-port={free_port()}",
         f"--ray-client-server-port={free_port()}",
+        "--min-worker-port=0", "--max-worker-port=0",  # not the 10002-19999 every node shares
     ]
     # a short, private temp dir: this head node never touches other sessions' Ray
     temp_dir = Path(tempfile.mkdtemp(prefix="ednag-ray-", dir="/tmp"))
