@@ -187,3 +187,60 @@ def test_a_param_space_is_encoded_compactly_one_coordinate_per_ordinal():
     X = make_encoder(space)([(0, 2, 4), (512, 0, 1), (1024, 1, 0)])
     assert X.shape == (3, 5)  # 1 + 3 + 1 inputs, not 1025 + 3 + 5
     assert np.allclose(X, [[0.0, 0, 0, 1, 1.0], [0.5, 1, 0, 0, 0.25], [1.0, 0, 1, 0, 0.0]])
+
+
+def _reference_adam(params, grads_per_step, lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written array by array, the textbook way, for :class:`Adam` to match bit for bit."""
+    params = [(w.copy(), b.copy()) for w, b in params]
+    m = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
+    v = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
+    for t, grads in enumerate(grads_per_step, start=1):
+        c1, c2 = 1.0 - beta1**t, 1.0 - beta2**t
+        for (p_w, p_b), (g_w, g_b), (m_w, m_b), (v_w, v_b) in zip(params, grads, m, v, strict=True):
+            g_w = g_w + weight_decay * p_w
+            for p, g, mm, vv in ((p_w, g_w, m_w, v_w), (p_b, g_b, m_b, v_b)):
+                mm *= beta1
+                mm += (1.0 - beta1) * g
+                vv *= beta2
+                vv += (1.0 - beta2) * g * g
+                p -= lr * (mm / c1) / (np.sqrt(vv / c2) + eps)
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flat_adam_steps_exactly_as_the_per_array_update(dtype):
+    from ednag.predictors.mlp import Adam
+
+    rng = np.random.default_rng(3)
+    shapes = [((4, 6, 5), (4, 1, 5)), ((4, 5, 1), (4, 1, 1))]
+    params = [(rng.standard_normal(ws).astype(dtype), rng.standard_normal(bs).astype(dtype))
+              for ws, bs in shapes]
+    steps = [[(rng.standard_normal(ws).astype(dtype), rng.standard_normal(bs).astype(dtype))
+              for ws, bs in shapes] for _ in range(7)]
+    steps[2][0][0][0, 0, :] = 0.0  # zero and negative-zero gradients take the same path
+    steps[3][1][1][...] = -0.0
+    expected = _reference_adam(params, steps, lr=3e-3, weight_decay=1e-2)
+    adam = Adam([(w.copy(), b.copy()) for w, b in params], weight_decay=1e-2)
+    for grads in steps:
+        adam.step(grads, lr=3e-3)
+    assert adam.t == 7
+    for (w, b), (ew, eb) in zip(adam.params, expected, strict=True):
+        assert w.dtype == ew.dtype and w.shape == ew.shape and b.shape == eb.shape
+        assert w.tobytes() == ew.tobytes() and b.tobytes() == eb.tobytes()
+
+
+def test_one_output_layers_back_propagate_as_matmul_does_bit_for_bit():
+    from ednag.predictors.mlp import back_through
+
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        w = rng.standard_normal((3, 7, 1)).astype(dtype)
+        g = rng.standard_normal((3, 11, 1)).astype(dtype)
+        w[0, 0, 0], g[1, 2, 0] = 0.0, -0.0  # products of -0.0 come out as 0.0, as in matmul
+        g[0, 3, 0] = -1.0
+        expected = g @ np.ascontiguousarray(np.swapaxes(w, -1, -2))
+        got = back_through(w, g)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+        wide = rng.standard_normal((3, 7, 4)).astype(dtype)  # the matmul path
+        g4 = rng.standard_normal((3, 11, 4)).astype(dtype)
+        assert np.array_equal(back_through(wide, g4), g4 @ np.swapaxes(wide, -1, -2).copy())

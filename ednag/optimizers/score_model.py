@@ -22,7 +22,7 @@ import numpy as np
 
 from ednag.checks import int_at_least
 from ednag.optimizers.evo_diffusion.ddim import ddim_step
-from ednag.predictors.mlp import adam_step, layer_gradients
+from ednag.predictors.mlp import Adam, layer_gradients
 from ednag.predictors.mlp import layers_forward as forward
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -149,8 +149,8 @@ class ScoreModel:
             return self._fit(x0)
 
     def _fit(self, x0: np.ndarray) -> np.ndarray:
-        m = [(np.zeros_like(w), np.zeros_like(b)) for w, b in self.params]
-        v = [(np.zeros_like(w), np.zeros_like(b)) for w, b in self.params]
+        adam = Adam(self.params)
+        self.params = adam.params
         losses = np.empty(self.train_steps)
         n = x0.shape[0]
         for step in range(1, self.train_steps + 1):
@@ -160,7 +160,7 @@ class ScoreModel:
             err = out - eps
             losses[step - 1] = float((err**2).sum(axis=1).mean())
             lr = self.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / self.train_steps)))
-            adam_step(self.params, mse_gradients(self.params, inputs, err), m, v, step, lr, 0.0)
+            adam.step(mse_gradients(self.params, inputs, err), lr)
         return losses
 
     # ------------------------------------------------------------------ sampling

@@ -45,9 +45,10 @@ def layers_forward(params: Params, h: np.ndarray) -> tuple[np.ndarray, list[np.n
     last = len(params) - 1
     for i, (w, b) in enumerate(params):
         inputs.append(h)
-        h = h @ w + b
+        h = h @ w
+        h += b
         if i < last:
-            h = np.maximum(h, 0.0)
+            np.maximum(h, 0.0, out=h)
     return h, inputs
 
 
@@ -64,16 +65,29 @@ def layer_gradients(params: Params, inputs: list[np.ndarray], g: np.ndarray) -> 
         gb = g.sum(axis=-2, keepdims=True)
         grads.append((gw, gb))
         if i:
-            g = (g @ np.ascontiguousarray(np.swapaxes(w, -1, -2))) * (h > 0.0)
+            g = back_through(w, g) * (h > 0.0)
     return grads[::-1]
+
+
+def back_through(w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``g @ w.T`` over the last two axes: the gradient ``g`` at a layer's outputs carried to
+    its inputs. A one-output layer's is an outer product, one product per entry: computed so
+    (numpy's matmul takes a slow loop for it), with ``+ 0.0`` as matmul's ``0 + a * b`` does
+    (a -0.0 product becomes 0.0), so the values are matmul's bit for bit."""
+    wt = np.swapaxes(w, -1, -2)
+    if w.shape[-1] == 1:
+        out = g * wt
+        out += 0.0
+        return out
+    # a contiguous transpose: a strided operand sends numpy's matmul off its BLAS path
+    return g @ np.ascontiguousarray(wt)
 
 
 def input_gradient(params: Params, inputs: list[np.ndarray], g: np.ndarray) -> np.ndarray:
     """The gradient (M, n, d) of the members' outputs weighted by ``g`` (M, n, 1) with respect
     to their inputs, by backprop through ``params`` (ReLU kinks take the side they are on)."""
     for i in range(len(params) - 1, -1, -1):
-        w, _ = params[i]
-        g = g @ np.ascontiguousarray(np.swapaxes(w, 1, 2))
+        g = back_through(params[i][0], g)
         if i:
             g = g * (inputs[i] > 0.0)
     return g
@@ -90,20 +104,71 @@ def mse_gradients(params: Params, inputs: list[np.ndarray], err: np.ndarray) -> 
     return layer_gradients(params, inputs, (2.0 / err.shape[1]) * err[..., None])
 
 
-def adam_step(
-    params: Params, grads: Params, m: Params, v: Params, t: int, lr: float,
-    weight_decay: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-) -> None:
-    """One in-place Adam update (``t`` counts from 1) with L2 weight decay on the weights."""
-    c1, c2 = 1.0 - beta1**t, 1.0 - beta2**t
-    for (p_w, p_b), (g_w, g_b), (m_w, m_b), (v_w, v_b) in zip(params, grads, m, v, strict=True):
-        g_w = g_w + weight_decay * p_w
-        for p, g, mm, vv in ((p_w, g_w, m_w, v_w), (p_b, g_b, m_b, v_b)):
-            mm *= beta1
-            mm += (1.0 - beta1) * g
-            vv *= beta2
-            vv += (1.0 - beta2) * g * g
-            p -= lr * (mm / c1) / (np.sqrt(vv / c2) + eps)
+class Adam:
+    """Adam with L2 weight decay on the weights (not the biases), stepping a model's
+    ``(weight, bias)`` pairs in place.
+
+    The pairs are moved into one flat buffer (every weight, then every bias) and
+    :attr:`params` holds views of it in their shapes, so a step is a dozen numpy calls on
+    three buffers, whatever the depth, instead of a dozen per array. Every element is
+    computed as ``p -= lr * (m / c1) / (sqrt(v / c2) + eps)`` would compute it, so the steps
+    are those of the per-array update bit for bit.
+
+    >>> w, b = np.ones((2, 3)), np.zeros((1, 3))
+    >>> opt = Adam([(w, b)], weight_decay=0.0)
+    >>> opt.step([(np.ones((2, 3)), -np.ones((1, 3)))], lr=0.1)
+    >>> opt.params[0][0][0, 0].round(6), opt.params[0][1][0, 0].round(6)
+    (np.float64(0.9), np.float64(0.1))
+    """
+
+    def __init__(self, params: Params, weight_decay: float = 0.0, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8) -> None:
+        arrays = [w for w, _ in params] + [b for _, b in params]
+        dtype = np.result_type(*arrays)
+        sizes = [a.size for a in arrays]
+        bounds = np.cumsum([0, *sizes])
+        self._flat = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+        views = [self._flat[lo:hi].reshape(a.shape)
+                 for a, lo, hi in zip(arrays, bounds[:-1], bounds[1:], strict=True)]
+        k = len(params)
+        #: the model's pairs, now views of the flat buffer the steps update
+        self.params: Params = list(zip(views[:k], views[k:], strict=True))
+        self._num_weights = int(bounds[k])
+        self._grad = np.empty_like(self._flat)
+        self._m = np.zeros_like(self._flat)
+        self._v = np.zeros_like(self._flat)
+        self._tmp = np.empty_like(self._flat)
+        self._tmp2 = np.empty_like(self._flat)
+        self.weight_decay = float(weight_decay)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        #: steps taken so far
+        self.t = 0
+
+    def step(self, grads: Params, lr: float) -> None:
+        """One update from ``grads`` (shaped as :attr:`params`) at learning rate ``lr``."""
+        g, m, v, tmp, tmp2, p = self._grad, self._m, self._v, self._tmp, self._tmp2, self._flat
+        np.concatenate([gw.ravel() for gw, _ in grads] + [gb.ravel() for _, gb in grads],
+                       out=g)
+        self.t += 1
+        lr, b1, b2 = float(lr), self.beta1, self.beta2
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
+        nw = self._num_weights
+        np.multiply(p[:nw], self.weight_decay, out=tmp[:nw])
+        np.add(g[:nw], tmp[:nw], out=g[:nw])
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(g, 1.0 - b2, out=tmp)
+        tmp *= g
+        v += tmp
+        np.divide(m, c1, out=tmp)
+        tmp *= lr
+        np.divide(v, c2, out=tmp2)
+        np.sqrt(tmp2, out=tmp2)
+        tmp2 += self.eps
+        tmp /= tmp2
+        p -= tmp
 
 
 class MLPEnsemble:
@@ -181,10 +246,10 @@ class MLPEnsemble:
         target = target[None, :]  # (1, n), or (M, n): each member fits the targets minus its prior
         if self.prior is not None:
             target = target - self.prior_scale * forward(self.prior, X)[0]
-        m = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
-        v = [(np.zeros_like(w), np.zeros_like(b)) for w, b in params]
+        adam = Adam(params, self.weight_decay)
+        params = adam.params
         n = y.size
-        for t in range(1, self.steps + 1):
+        for _ in range(self.steps):
             if n > self.batch_size:
                 rows = self.rng.choice(n, self.batch_size, replace=False)
                 xb, yb = X[rows], target[:, rows]
@@ -192,7 +257,7 @@ class MLPEnsemble:
                 xb, yb = X, target
             out, inputs = forward(params, xb)
             grads = mse_gradients(params, inputs, out - yb)
-            adam_step(params, grads, m, v, t, self.lr, self.weight_decay)
+            adam.step(grads, self.lr)
         self.params = params
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -60,8 +61,17 @@ class SearchSpace(ABC):
         return int(np.prod(self.num_choices, dtype=np.int64))
 
     # ------------------------------------------------------------------ validity
+    @cached_property
+    def _sizes(self) -> tuple[int, ...]:
+        """:attr:`num_choices`, computed once (:meth:`check` runs on every key)."""
+        return self.num_choices
+
     def check(self, choices: Sequence[int]) -> Choices:
         """Return ``choices`` as a tuple, or raise :class:`SpaceError` naming the bad slot."""
+        sizes = self._sizes
+        if (type(choices) is tuple and len(choices) == len(sizes)
+                and all(type(v) is int and 0 <= v < n for v, n in zip(choices, sizes, strict=True))):
+            return choices  # already a tuple of in-range ints: the common case, made fast
         if len(choices) != self.num_decisions:
             raise SpaceError(
                 f"{self.name}: expected {self.num_decisions} choices "
@@ -96,7 +106,7 @@ class SearchSpace(ABC):
     def neighbours(self, choices: Choices) -> list[Choices]:
         """All valid architectures that differ from ``choices`` in exactly one decision."""
         out = []
-        for i, n in enumerate(self.num_choices):
+        for i, n in enumerate(self._sizes):
             for value in range(n):
                 if value != choices[i]:
                     cand = choices[:i] + (value,) + choices[i + 1 :]

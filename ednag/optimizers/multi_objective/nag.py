@@ -41,7 +41,7 @@ from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.optimizers.score_model import one_blas_thread
 from ednag.optimizers.unseen import random_unseen
 from ednag.pareto import evaluation_arrays, non_dominated_ranks, rank_scores
-from ednag.predictors.mlp import adam_step
+from ednag.predictors.mlp import Adam
 from ednag.spaces.base import Choices, SearchSpace
 
 WEIGHTINGS: tuple[str, ...] = ("rank", "uniform")
@@ -122,8 +122,8 @@ class ConditionalGenerator:
         onehot[np.arange(n)[:, None], np.arange(d)[None, :], choices] = 1.0
         w = np.asarray(weights, dtype=np.float64)
         w = w / w.sum()
-        m = [(np.zeros_like(a), np.zeros_like(b)) for a, b in self.params]
-        v = [(np.zeros_like(a), np.zeros_like(b)) for a, b in self.params]
+        adam = Adam(self.params, self.weight_decay)
+        self.params = adam.params
         losses = np.empty(self.steps)
         last = len(self.params) - 1
         for t in range(1, self.steps + 1):
@@ -144,7 +144,7 @@ class ConditionalGenerator:
                 grads.append((h.T @ g, g.sum(axis=0, keepdims=True)))
                 if i:
                     g = (g @ wt.T) * (h > 0.0)
-            adam_step(self.params, grads[::-1], m, v, t, self.lr, self.weight_decay)
+            adam.step(grads[::-1], self.lr)
         return losses
 
 
