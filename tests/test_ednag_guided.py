@@ -166,7 +166,8 @@ def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypat
 def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
     """``stall_pool="mutants"``: the quota's picks are Thompson draws of the plain ensemble
     over one- or two-edit mutants of the ten best cells (no ensemble with priors is fitted)."""
-    with pytest.raises(ValueError, match="stall_pool must be one of priors, mutants, both; got 'x'"):
+    with pytest.raises(ValueError, match=r"stall_pool must be one of priors, mutants, both, "
+                       r"diffusion, mutants\+diffusion; got 'x'"):
         GuidedEDNAG(NB201, stall_pool="x")
     made, drawn = record_fits(monkeypatch), record_picks(monkeypatch, "_mutant_picks")
     # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale; with no random
@@ -196,6 +197,39 @@ def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):
     for r in (3, 4, 5):
         mutants, spread = (picks for rr, _, _, picks, _ in calls if rr == r)
         assert batches[r][2:] == mutants + spread and len(batches[r]) == 5
+
+
+def test_stalled_rounds_can_draw_from_a_score_model_guided_by_the_ensemble(monkeypatch):
+    """``stall_pool="mutants+diffusion"``: of a quota of 3, two picks come from the mutants and
+    one from DiffusionNAG's samples, guided by the round's own ensemble; the score model is
+    trained once, at the first stale round, and no ensemble with priors is fitted."""
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="needs predictor_encoding='onehot', got 'path'"):
+        GuidedEDNAG(NB201, stall_pool="diffusion", predictor_encoding="path")
+    monkeypatch.setattr(guided, "STALL_TRAIN", 300)
+    trained, guides = [], []
+    real_train, real_samples = guided.train_score_model, guided.guided_samples
+    monkeypatch.setattr(guided, "train_score_model", lambda *a: (
+        trained.append(a[4]), real_train(*a))[1])
+    monkeypatch.setattr(guided, "guided_samples", lambda score, model, *a, **kw: (
+        guides.append(model), real_samples(score, model, *a, **kw))[1])
+    made = record_fits(monkeypatch)
+    calls = record_picks(monkeypatch, "_mutant_picks", "_diffusion_picks", "_spread_picks")
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=35, diffusions_per_round=1, stall_rounds=2,
+                      stall_pool="mutants+diffusion")
+    batches = drive(opt, lambda a: 1.0)  # a flat landscape: rounds 2, 3, ... are stale
+    assert [(r, n, q) for r, n, q, _, _ in calls] == [
+        (r, n, q) for r in (3, 4, 5) for n, q in (("_mutant_picks", 2), ("_diffusion_picks", 1))]
+    for r in (3, 4, 5):
+        mutants, sampled = (picks for rr, _, _, picks, _ in calls if rr == r)
+        assert len(sampled) == 1 and batches[r][2:] == mutants + sampled
+    assert trained == [300] and opt.stall_score is not None  # once, with its cells
+    assert len(guides) == 3 and all(hasattr(m, "predict_grad") for m in guides)
+    assert 10.0 not in made  # no ensemble with priors
+    again = GuidedEDNAG(NB201, seed=0, max_queries=35, diffusions_per_round=1, stall_rounds=2,
+                        stall_pool="mutants+diffusion")
+    assert drive(again, lambda a: 1.0) == batches  # seeded: the same run again
 
 
 def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():

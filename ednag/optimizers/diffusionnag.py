@@ -26,6 +26,35 @@ from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
 
 
+def train_score_model(space: SearchSpace, encoder: Any, dim: int, rng: np.random.Generator,
+                      num_train: int, score_params: dict[str, Any]
+                      ) -> tuple[ScoreModel, np.ndarray]:
+    """A score model trained on ``num_train`` architectures drawn uniformly from ``space``
+    (free: no value is looked up), on their one-hot code (``encoder``) mapped onto [-1, 1];
+    the model and its loss curve."""
+    archs = [space.sample(rng) for _ in range(num_train)]
+    model = ScoreModel(dim, int(rng.integers(2**31 - 1)), **score_params)
+    losses = model.fit(2.0 * encoder(archs) - 1.0)
+    return model, losses
+
+
+def guided_samples(score: ScoreModel, model: MLPEnsemble | None, rng: np.random.Generator,
+                   num_samples: int, steps: int, eta: float, scale: float, kappa: float
+                   ) -> np.ndarray:
+    """``num_samples`` points of ``score`` guided along the gradient of ``mean + kappa * std``
+    of ``model`` (``None`` or ``scale=0``: unguided), in the one-hot code mapped onto [-1, 1]
+    (the predictor reads the one-hot code itself)."""
+
+    def guide(x: np.ndarray) -> np.ndarray:
+        assert model is not None
+        # the predictor reads one-hot (x + 1) / 2: d/dx = 0.5 d/d(one-hot)
+        return 0.5 * model.predict_grad((x + 1.0) / 2.0, kappa)[2]
+
+    with one_blas_thread():
+        return score.sample(num_samples, rng, steps, eta,
+                            guide if model is not None else None, scale)
+
+
 class DiffusionNAG(PredictorRounds):
     """Predictor-guided diffusion: ``num_init`` random queries, then rounds of
     refit -> guided sampling -> de-duplication -> re-ranking -> ``batch_size`` queries.
@@ -118,11 +147,9 @@ class DiffusionNAG(PredictorRounds):
     # ------------------------------------------------------------------ the pieces
     def fit_score_model(self) -> ScoreModel:
         """Train the score model on ``num_train`` uniformly sampled architectures (free)."""
-        archs = [self.space.sample(self.rng) for _ in range(self.num_train)]
-        model = ScoreModel(
-            self.encoding.dim, int(self.rng.integers(2**31 - 1)), **self.score_params
-        )
-        self.score_losses = model.fit(2.0 * self.encoder(archs) - 1.0)
+        model, self.score_losses = train_score_model(
+            self.space, self.encoder, self.encoding.dim, self.rng, self.num_train,
+            self.score_params)
         self.score = model
         return model
 
@@ -143,22 +170,9 @@ class DiffusionNAG(PredictorRounds):
         """``num_samples`` points of the score model guided by ``model`` (``None`` or
         ``scale=0``: unguided), in the one-hot code mapped onto [-1, 1]."""
         score = self.score or self.fit_score_model()
-        scale = self.guidance_scale if scale is None else scale
-
-        def guide(x: np.ndarray) -> np.ndarray:
-            assert model is not None
-            # the predictor reads one-hot (x + 1) / 2: d/dx = 0.5 d/d(one-hot)
-            return 0.5 * model.predict_grad((x + 1.0) / 2.0, self.guidance_kappa)[2]
-
-        with one_blas_thread():
-            return score.sample(
-                self.num_samples,
-                self.rng,
-                self.sample_steps,
-                self.eta,
-                guide if model is not None else None,
-                scale,
-            )
+        return guided_samples(score, model, self.rng, self.num_samples, self.sample_steps,
+                              self.eta, self.guidance_scale if scale is None else scale,
+                              self.guidance_kappa)
 
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, mutation_candidates, spread_top_k
+from ednag.optimizers.diffusionnag import guided_samples, train_score_model
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.generation import denoise, select
@@ -37,13 +38,20 @@ GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=1
 #: single precision halves the time of its fits, 98 % of its optimizer time (``docs/ednag.md``)
 GUIDED_PREDICTOR_PARAMS: dict[str, Any] = {"dtype": "float32"}
 #: where the stall quota's picks come from: free diffusions scored by an ensemble with
-#: randomized priors, or BANANAS' candidates (mutants of the best plus random) by Thompson draws
-STALL_POOLS: tuple[str, ...] = ("priors", "mutants", "both")
+#: randomized priors, BANANAS' candidates (mutants of the best plus random) by Thompson draws,
+#: or DiffusionNAG's samples (a label-free score model guided by the round's ensemble)
+STALL_POOLS: tuple[str, ...] = ("priors", "mutants", "both", "diffusion", "mutants+diffusion")
 #: the ``mutants`` pool: children of this many best evaluated cells ...
 STALL_PARENTS = 10
 #: ... this many of them, each 1..STALL_EDITS one-decision mutations from its parent
 STALL_MUTANTS = 200
 STALL_EDITS = 2
+#: the ``diffusion`` pool, with :mod:`ednag.optimizers.diffusionnag`'s defaults: a score model
+#: trained once on this many uniformly sampled cells (free), then per stalled round this many
+#: samples of ``STALL_SAMPLE_STEPS`` reverse steps guided by the round's ensemble
+STALL_TRAIN = 2000
+STALL_SAMPLES = 300
+STALL_SAMPLE_STEPS = 20
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -70,7 +78,12 @@ class GuidedEDNAG(PredictorRounds):
     :data:`STALL_PARENTS` best cells plus ``num_random`` random ones; ``"priors"`` come from a
     second ensemble with randomized priors of scale ``stall_prior_scale``, which disagrees away
     from the evaluated cells, and from free diffusions scored by it; ``"both"`` takes the larger
-    half of the quota from the mutants and the rest from the priors. ``predictor_params`` go to
+    half of the quota from the mutants and the rest from the priors; ``"diffusion"`` picks by
+    Thompson draws among :data:`STALL_SAMPLES` samples of a label-free score model (trained once
+    on :data:`STALL_TRAIN` random cells) guided by the round's ensemble, as ``diffusionnag``
+    does, and ``"mutants+diffusion"`` takes the larger half from the mutants and the rest so
+    (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
+    ``predictor_params`` go to
     the ensemble over :data:`GUIDED_PREDICTOR_PARAMS` (it trains in ``float32``, reproducible
     on one machine; pass ``{"dtype": "float64"}`` for double precision, reproducible across
     machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
@@ -88,6 +101,8 @@ class GuidedEDNAG(PredictorRounds):
     _shared_state = ("space", "encoding", "encoder")
     #: an optimizer pickled before ``stall_pool`` existed resumes with the pool it ran with
     stall_pool: str = "priors"
+    #: the ``diffusion`` pool's score model, trained at its first use
+    stall_score: Any = None
 
     def __init__(
         self,
@@ -120,6 +135,10 @@ class GuidedEDNAG(PredictorRounds):
         if stall_pool not in STALL_POOLS:
             raise ValueError(f"stall_pool must be one of {', '.join(STALL_POOLS)}; "
                              f"got {stall_pool!r}")
+        if "diffusion" in stall_pool and predictor_encoding != "onehot":
+            raise ValueError(f"stall_pool={stall_pool!r} guides a score model over the one-hot "
+                             f"code by the ensemble's gradient: it needs "
+                             f"predictor_encoding='onehot', got {predictor_encoding!r}")
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
@@ -176,10 +195,14 @@ class GuidedEDNAG(PredictorRounds):
         pool = self._free_pool(known, worst, self._acquisition(model), archive)
         q = self._stall_quota(k)
         picks = self._top_unseen(pool, k - q)
-        if q and self.stall_pool != "priors":  # mutants: all of the quota; both: its larger half
+        if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
+            # mutants: all of the quota; both, mutants+diffusion: its larger half
             m = q if self.stall_pool == "mutants" else q - q // 2
             picks += self._mutant_picks(model, picks, m)
             q -= m
+        if q and self.stall_pool.endswith("diffusion"):
+            picks += self._diffusion_picks(model, picks, q)
+            q = 0
         if q:
             picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
         return picks
@@ -192,6 +215,29 @@ class GuidedEDNAG(PredictorRounds):
             self.space, self.rng, self._best_evaluated(STALL_PARENTS), STALL_MUTANTS,
             STALL_EDITS, self.num_random,
             lambda a: self._unseen(a) and self.space.key(a) not in exclude)
+        if not cands:
+            return []
+        mean, std = model.predict(self.encoder(cands))
+        return spread_top_k(self.space, cands, acquire(mean, std, "its", self.rng), q)
+
+    def _diffusion_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
+        """``q`` more unseen architectures (not in ``taken``): DiffusionNAG's round on
+        ``model``, one Thompson draw per distinct sample of the score model guided by it."""
+        encoding = make_encoding(self.space)  # the one-hot code on [-1, 1], decodable
+        if self.stall_score is None:
+            self.stall_score, _ = train_score_model(self.space, self.encoder, encoding.dim,
+                                                    self.rng, STALL_TRAIN, {})
+        samples = guided_samples(self.stall_score, model, self.rng, STALL_SAMPLES,
+                                 STALL_SAMPLE_STEPS, eta=1.0, scale=1.0, kappa=0.0)
+        exclude = {self.space.key(a) for a in taken}
+        cands: list[Choices] = []
+        for arch in encoding.decode_batch(samples):
+            if arch is None:
+                continue
+            key = self.space.key(arch)
+            if key not in exclude and self._unseen(arch):
+                exclude.add(key)
+                cands.append(arch)
         if not cands:
             return []
         mean, std = model.predict(self.encoder(cands))
