@@ -20,7 +20,7 @@ from ednag.checks import finite_at_least, int_at_least
 from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
-from ednag.optimizers.unseen import random_unseen
+from ednag.optimizers.unseen import distinct_unseen, random_unseen
 from ednag.predictors import MLPEnsemble, make_encoder, make_predictor, transform_targets, usable
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
@@ -182,15 +182,9 @@ class DiffusionNAG(PredictorRounds):
 
     def _guided_round(self, k: int) -> list[Choices]:
         model = self.fit_predictor()
-        pool: list[Choices] = []
         keys: set[str] = set()
-        for arch in self.encoding.decode_batch(self.generate(model)):
-            if arch is None:
-                continue
-            key = self.space.key(arch)
-            if key not in keys and self._unseen(arch):
-                keys.add(key)
-                pool.append(arch)
+        pool = distinct_unseen(self.space, self.encoding.decode_batch(self.generate(model)),
+                               self._unseen, keys)
         self.generated = len(pool)
         if len(pool) < k:  # the model keeps generating known ones (a small space): top up
             pool += random_unseen(

@@ -24,6 +24,7 @@ from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournam
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.predictor_rounds import PredictorRounds
+from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import make_encoder, make_predictor, transform_targets
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces import make_encoding
@@ -229,15 +230,8 @@ class GuidedEDNAG(PredictorRounds):
                                                     self.rng, STALL_TRAIN, {})
         samples = guided_samples(self.stall_score, model, self.rng, STALL_SAMPLES,
                                  STALL_SAMPLE_STEPS, eta=1.0, scale=1.0, kappa=0.0)
-        exclude = {self.space.key(a) for a in taken}
-        cands: list[Choices] = []
-        for arch in encoding.decode_batch(samples):
-            if arch is None:
-                continue
-            key = self.space.key(arch)
-            if key not in exclude and self._unseen(arch):
-                exclude.add(key)
-                cands.append(arch)
+        cands = distinct_unseen(self.space, encoding.decode_batch(samples), self._unseen,
+                                {self.space.key(a) for a in taken})
         if not cands:
             return []
         mean, std = model.predict(self.encoder(cands))

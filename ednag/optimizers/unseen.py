@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -27,6 +27,26 @@ def random_unseen(
         if len(out) >= n:
             break
         arch = draw(rng)
+        key = space.key(arch)
+        if key not in keys and unseen(arch):
+            keys.add(key)
+            out.append(arch)
+    return out
+
+
+def distinct_unseen(
+    space: SearchSpace,
+    archs: Iterable[Choices | None],
+    unseen: Callable[[Choices], bool],
+    keys: set[str],
+) -> list[Choices]:
+    """The architectures of ``archs`` (``None``, an invalid decode, is skipped) for which
+    ``unseen(arch)`` holds and whose key is not in ``keys``, each once, in order; their keys
+    are added to ``keys``."""
+    out: list[Choices] = []
+    for arch in archs:
+        if arch is None:
+            continue
         key = space.key(arch)
         if key not in keys and unseen(arch):
             keys.add(key)
