@@ -35,6 +35,15 @@ def _node_pids(node_manager_port: int) -> set[int]:
          if "raylet" in cmd and f"--node_manager_port={node_manager_port}" in cmd}, procs)
 
 
+def _failure_report(output: str) -> str:
+    """What a failed run says about nodes and errors first (a CI log keeps a message's start),
+    then the end of its output."""
+    keys = ("marked dead", "Error:", "Error(", "Traceback")
+    notable = list(dict.fromkeys(line.strip()[:300] for line in output.splitlines()
+                                 if any(k in line for k in keys)))
+    return "\n".join(["notable lines:", *notable[:25], "end of output:", output[-4000:]])
+
+
 @pytest.mark.slow
 @pytest.mark.ray
 def test_losing_the_worker_node_costs_only_its_in_flight_trials(tmp_path):
@@ -107,8 +116,8 @@ def test_losing_the_worker_node_costs_only_its_in_flight_trials(tmp_path):
             run.kill()
         stop_head(temp_dir)
         shutil.rmtree(temp_dir, ignore_errors=True)
-    assert run.returncode == 0, output[-6000:]
-    assert "failed, retrying" in output, output[-6000:]  # the lost trials were retried
+    assert run.returncode == 0, _failure_report(output)
+    assert "failed, retrying" in output, _failure_report(output)  # the lost trials were retried
     rows = pd.read_parquet(out / "results")
     fresh = rows[~rows["repeat"]]
     assert (fresh["status"] == "ok").all()
