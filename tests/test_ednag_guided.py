@@ -232,6 +232,33 @@ def test_stalled_rounds_can_draw_from_a_score_model_guided_by_the_ensemble(monke
     assert drive(again, lambda a: 1.0) == batches  # seeded: the same run again
 
 
+def test_guided_samples_join_every_rounds_pool(monkeypatch):
+    """``guided_samples=n``: every round, n samples of the score model guided by the round's
+    ensemble join the candidates the acquisition ranks; off (0) by default."""
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="guided_samples"):
+        GuidedEDNAG(NB201, guided_samples=-1)
+    with pytest.raises(ValueError, match="needs predictor_encoding='onehot', got 'path'"):
+        GuidedEDNAG(NB201, guided_samples=10, predictor_encoding="path")
+    monkeypatch.setattr(guided, "STALL_TRAIN", 300)
+    asked, extras = [], []
+    real_samples, real_pool = guided.guided_samples, GuidedEDNAG._free_pool
+    monkeypatch.setattr(guided, "guided_samples", lambda score, model, rng, n, *a, **kw: (
+        asked.append(n), real_samples(score, model, rng, n, *a, **kw))[1])
+    monkeypatch.setattr(GuidedEDNAG, "_free_pool", lambda self, *a, extra=None, **kw: (
+        extras.append(extra), real_pool(self, *a, extra=extra, **kw))[1])
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=30, diffusions_per_round=1, stall_rounds=None,
+                      guided_samples=40)
+    drive(opt, smooth)  # checks: every batch new and distinct
+    assert asked == [40] * opt.rounds and [len(e) for e in extras] == [40] * opt.rounds
+    assert opt.stall_score is not None
+    asked.clear()
+    drive(GuidedEDNAG(NB201, seed=0, max_queries=30, diffusions_per_round=1,
+                      stall_rounds=None), smooth)
+    assert asked == []  # off by default
+
+
 def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     import pickle
 

@@ -84,6 +84,8 @@ class GuidedEDNAG(PredictorRounds):
     on :data:`STALL_TRAIN` random cells) guided by the round's ensemble, as ``diffusionnag``
     does, and ``"mutants+diffusion"`` takes the larger half from the mutants and the rest so
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
+    ``guided_samples`` (0: off) more candidates every round: that many samples of the same
+    guided score model join the free diffusions' and the random ones (also one-hot only).
     ``predictor_params`` go to
     the ensemble over :data:`GUIDED_PREDICTOR_PARAMS` (it trains in ``float32``, reproducible
     on one machine; pass ``{"dtype": "float64"}`` for double precision, reproducible across
@@ -126,6 +128,7 @@ class GuidedEDNAG(PredictorRounds):
         stall_queries: int = 3,
         stall_prior_scale: float = 10.0,
         stall_pool: str = "both",
+        guided_samples: int = 0,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -143,6 +146,11 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
+        int_at_least("guided_samples", guided_samples, 0)
+        if guided_samples and predictor_encoding != "onehot":
+            raise ValueError(f"guided_samples guides a score model over the one-hot code by the "
+                             f"ensemble's gradient: it needs predictor_encoding='onehot', got "
+                             f"{predictor_encoding!r}")
         if diffusions_per_round == 0 and global_diffusions == 0 and num_random == 0:
             raise ValueError("diffusions_per_round=0 (no denoising: the predictor ranks random "
                              "architectures only) needs num_random >= 1")
@@ -168,6 +176,7 @@ class GuidedEDNAG(PredictorRounds):
         self.stall_queries = stall_queries
         self.stall_prior_scale = float(stall_prior_scale)
         self.stall_pool = stall_pool
+        self.guided_samples = guided_samples
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -193,7 +202,8 @@ class GuidedEDNAG(PredictorRounds):
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
 
-        pool = self._free_pool(known, worst, self._acquisition(model), archive)
+        extra = self._sampled(model, self.guided_samples) if self.guided_samples else []
+        pool = self._free_pool(known, worst, self._acquisition(model), archive, extra=extra)
         q = self._stall_quota(k)
         picks = self._top_unseen(pool, k - q)
         if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
@@ -224,18 +234,24 @@ class GuidedEDNAG(PredictorRounds):
     def _diffusion_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``): DiffusionNAG's round on
         ``model``, one Thompson draw per distinct sample of the score model guided by it."""
-        encoding = make_encoding(self.space)  # the one-hot code on [-1, 1], decodable
-        if self.stall_score is None:
-            self.stall_score, _ = train_score_model(self.space, self.encoder, encoding.dim,
-                                                    self.rng, STALL_TRAIN, {})
-        samples = guided_samples(self.stall_score, model, self.rng, STALL_SAMPLES,
-                                 STALL_SAMPLE_STEPS, eta=1.0, scale=1.0, kappa=0.0)
-        cands = distinct_unseen(self.space, encoding.decode_batch(samples), self._unseen,
+        cands = distinct_unseen(self.space, self._sampled(model, STALL_SAMPLES), self._unseen,
                                 {self.space.key(a) for a in taken})
         if not cands:
             return []
         mean, std = model.predict(self.encoder(cands))
         return spread_top_k(self.space, cands, acquire(mean, std, "its", self.rng), q)
+
+    def _sampled(self, model: Any, n: int) -> list[Choices | None]:
+        """``n`` architectures (``None``: an invalid decode) sampled from the score model
+        (trained at its first use on :data:`STALL_TRAIN` random cells, free) guided by the
+        gradient of ``model``'s mean, as ``diffusionnag`` samples."""
+        encoding = make_encoding(self.space)  # the one-hot code on [-1, 1], decodable
+        if self.stall_score is None:
+            self.stall_score, _ = train_score_model(self.space, self.encoder, encoding.dim,
+                                                    self.rng, STALL_TRAIN, {})
+        samples = guided_samples(self.stall_score, model, self.rng, n, STALL_SAMPLE_STEPS,
+                                 eta=1.0, scale=1.0, kappa=0.0)
+        return encoding.decode_batch(samples)
 
     def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
                     exclude: frozenset[str] = frozenset()) -> list[Choices]:
@@ -313,12 +329,15 @@ class GuidedEDNAG(PredictorRounds):
         self, known: dict[str, float], worst: float,
         evaluate: Callable[[list[Choices]], tuple[np.ndarray, list[Any]]],
         archive: list[tuple[float, Choices]], taken: frozenset[str] = frozenset(),
+        extra: list[Choices | None] | None = None,
     ) -> dict[str, tuple[Choices, float, Any]]:
-        """The pool of one free search (:meth:`_explore_free`) whose unseen members
-        ``evaluate`` scores; the keys in ``taken`` (already chosen this round) score ``worst``
-        and stay out of it."""
+        """The pool of one free search (:meth:`_explore_free`) and of the ``extra``
+        architectures, whose unseen members ``evaluate`` scores; the keys in ``taken`` (already
+        chosen this round) score ``worst`` and stay out of it."""
         score, pool = self._scorer({**known, **dict.fromkeys(taken, worst)}, worst, evaluate)
         self._explore_free(score, archive)
+        if extra:
+            score(extra)
         return pool
 
     def _explore_free(self, score: Callable[[list[Choices | None]], np.ndarray],
