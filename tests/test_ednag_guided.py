@@ -147,20 +147,24 @@ def record_picks(monkeypatch, *names: str) -> list[tuple]:
     return calls
 
 
+def flat_run(**params) -> tuple[GuidedEDNAG, list[list[tuple[int, ...]]]]:
+    """40 queries on a flat landscape (round 1 sets the best, rounds 2, 3, ... are stale; a
+    quota of 2 from the second stale round on): the optimizer and its batches, each checked
+    new and distinct."""
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
+                      **{"stall_rounds": 2, "stall_queries": 2, **params})
+    return opt, drive(opt, lambda a: 1.0)
+
+
 def test_stalled_rounds_take_some_queries_from_an_ensemble_with_priors(monkeypatch):
     made, spread = record_fits(monkeypatch), record_picks(monkeypatch, "_spread_picks")
-    # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale
-    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
-                      stall_rounds=2, stall_queries=2, stall_prior_scale=4.0, stall_pool="priors")
-    batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
+    opt, batches = flat_run(stall_prior_scale=4.0, stall_pool="priors")
     assert [r for r, *_ in spread] == [3, 4, 5, 6]
     for r, _, _, picks, _ in spread:
         assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
     # the constructor's parameter check, one plain fit a round, one spread fit a stale round
     assert made.count(0.0) == 1 + opt.rounds and made.count(4.0) == 4
-    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
-                      stall_rounds=None)
-    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
+    assert flat_run(stall_rounds=None)[1][:3] == batches[:3]  # the same until the quota starts
 
 
 def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
@@ -170,20 +174,17 @@ def test_stalled_rounds_can_draw_from_mutants_of_the_best_instead(monkeypatch):
                        r"diffusion, mutants\+diffusion; got 'x'"):
         GuidedEDNAG(NB201, stall_pool="x")
     made, drawn = record_fits(monkeypatch), record_picks(monkeypatch, "_mutant_picks")
-    # a flat landscape: round 1 sets the best, rounds 2, 3, ... are stale; with no random
-    # candidates every draw is a mutant of the ten best (the first ten on a flat landscape)
-    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
-                      num_random=0, stall_rounds=2, stall_queries=2, stall_pool="mutants")
-    batches = drive(opt, lambda a: 1.0)  # checks: every batch new and distinct
+    # with no random candidates every draw is a mutant of the ten best (the first ten on a
+    # flat landscape)
+    opt, batches = flat_run(num_random=0, stall_pool="mutants")
     assert [r for r, *_ in drawn] == [3, 4, 5, 6]
     for r, _, _, picks, best in drawn:
         assert len(picks) == 2 and batches[r][-2:] == picks and len(batches[r]) == 5
         for pick in picks:
             assert min(sum(x != y for x, y in zip(pick, b, strict=True)) for b in best) <= 2
     assert made.count(0.0) == 1 + opt.rounds and 10.0 not in made  # no prior ensemble
-    off = GuidedEDNAG(NB201, seed=0, max_queries=40, batch_size=5, diffusions_per_round=1,
-                      num_random=0, stall_rounds=None)
-    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until the quota starts
+    off = flat_run(num_random=0, stall_rounds=None)[1]
+    assert off[:3] == batches[:3]  # the same until the quota starts
 
 
 def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):

@@ -17,6 +17,7 @@ import numpy as np
 
 from ednag.checks import int_at_least
 from ednag.optimizers.predictor_rounds import PredictorRounds
+from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import (
     PREDICTORS,
     make_encoder,
@@ -107,14 +108,7 @@ def mutation_candidates(
             child = space.mutate(child, rng)
         raw.append(child)
     raw.extend(space.sample(rng) for _ in range(num_random))
-    out: list[Choices] = []
-    keys: set[str] = set()
-    for arch in raw:
-        key = space.key(arch)
-        if key not in keys and unseen(arch):
-            keys.add(key)
-            out.append(arch)
-    return out
+    return distinct_unseen(space, raw, unseen, set())
 
 
 class Bananas(PredictorRounds):

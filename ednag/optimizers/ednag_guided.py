@@ -139,16 +139,14 @@ class GuidedEDNAG(PredictorRounds):
         if stall_pool not in STALL_POOLS:
             raise ValueError(f"stall_pool must be one of {', '.join(STALL_POOLS)}; "
                              f"got {stall_pool!r}")
-        if "diffusion" in stall_pool and predictor_encoding != "onehot":
-            raise ValueError(f"stall_pool={stall_pool!r} guides a score model over the one-hot "
-                             f"code by the ensemble's gradient: it needs "
-                             f"predictor_encoding='onehot', got {predictor_encoding!r}")
         int_at_least("diffusions_per_round", diffusions_per_round, 0)
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
         int_at_least("guided_samples", guided_samples, 0)
-        if guided_samples and predictor_encoding != "onehot":
-            raise ValueError(f"guided_samples guides a score model over the one-hot code by the "
+        sampler = (f"stall_pool={stall_pool!r}" if "diffusion" in stall_pool
+                   else "guided_samples" if guided_samples else None)
+        if sampler and predictor_encoding != "onehot":
+            raise ValueError(f"{sampler} guides a score model over the one-hot code by the "
                              f"ensemble's gradient: it needs predictor_encoding='onehot', got "
                              f"{predictor_encoding!r}")
         if diffusions_per_round == 0 and global_diffusions == 0 and num_random == 0:
@@ -226,16 +224,18 @@ class GuidedEDNAG(PredictorRounds):
             self.space, self.rng, self._best_evaluated(STALL_PARENTS), STALL_MUTANTS,
             STALL_EDITS, self.num_random,
             lambda a: self._unseen(a) and self.space.key(a) not in exclude)
-        if not cands:
-            return []
-        mean, std = model.predict(self.encoder(cands))
-        return spread_top_k(self.space, cands, acquire(mean, std, "its", self.rng), q)
+        return self._thompson_picks(model, cands, q)
 
     def _diffusion_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``): DiffusionNAG's round on
         ``model``, one Thompson draw per distinct sample of the score model guided by it."""
         cands = distinct_unseen(self.space, self._sampled(model, STALL_SAMPLES), self._unseen,
                                 {self.space.key(a) for a in taken})
+        return self._thompson_picks(model, cands, q)
+
+    def _thompson_picks(self, model: Any, cands: list[Choices], q: int) -> list[Choices]:
+        """The ``q`` best of ``cands`` by one Thompson draw of ``model`` each (spread over
+        distinct architectures), as BANANAS picks."""
         if not cands:
             return []
         mean, std = model.predict(self.encoder(cands))

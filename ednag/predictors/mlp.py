@@ -124,10 +124,8 @@ class Adam:
     def __init__(self, params: Params, weight_decay: float = 0.0, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-8) -> None:
         arrays = [w for w, _ in params] + [b for _, b in params]
-        dtype = np.result_type(*arrays)
-        sizes = [a.size for a in arrays]
-        bounds = np.cumsum([0, *sizes])
-        self._flat = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+        bounds = np.cumsum([0, *(a.size for a in arrays)])
+        self._flat = np.concatenate([a.ravel() for a in arrays])  # a copy, in their common type
         views = [self._flat[lo:hi].reshape(a.shape)
                  for a, lo, hi in zip(arrays, bounds[:-1], bounds[1:], strict=True)]
         k = len(params)
