@@ -30,10 +30,12 @@ seed that two files both hold must have the same values in both (runs are reprod
 difference is an error, not a choice). A file records the budgets its run had, so files of
 different budgets join on the budgets asked for (``--budgets 50,100,200`` reads those columns
 of a 500-query run; a file written before the budgets were recorded must hold exactly
-``--budgets``). ``--markdown-budgets`` limits the ``--markdown`` tables to
-some budgets (the README's 500-query table: the runs' ``--json`` read back with
-``--markdown-budgets 500``). ``bench/results/`` keeps the per-seed files the README's tables
-came from.
+``--budgets``). ``--markdown-budgets`` limits the ``--markdown`` tables to some budgets (the
+README's 500-query table: the runs' ``--json`` read back with ``--markdown-budgets 500``).
+With ``--json F`` every finished run is also appended to ``F.partial`` as it finishes
+(:mod:`run_journal`): the same command started again after a kill skips the runs it holds, and
+the file is removed once ``F`` is written. ``bench/results/`` keeps the per-seed files the
+README's tables came from.
 
 Ends with one line of ``key=value`` pairs: ``<name>_mean_<budget>`` (test),
 ``<name>_valid_<budget>`` (the incumbent's fitness), ``<name>_optimum_<budget>`` and
@@ -68,7 +70,9 @@ if str(ROOT) not in sys.path:  # this checkout's ednag, not another installed co
 
 from ednag_nb201 import DATA, DATASETS, best_test, found_optimum, load_dataset  # noqa: E402
 from ednag_nb201 import run as ask_tell_run  # noqa: E402
+from run_journal import RunJournal, journal_path  # noqa: E402
 
+from ednag.atomic import atomic_write_text  # noqa: E402
 from ednag.registry import OPTIMIZERS, single_objective_optimizers  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
 
@@ -141,6 +145,8 @@ def sem(values: np.ndarray) -> float:
 
 
 _DATA: dict[str, Data] = {}
+#: what one run returns (:func:`_job`), and the names its journal line gives them
+RUN_FIELDS: tuple[str, ...] = ("dataset", "name", "seed", "scores", "valid", "hits", "ms")
 
 
 def _job(job: tuple[str, str, int, int, str]) -> tuple[str, str, int, list[float], list[float],
@@ -274,25 +280,44 @@ def main(argv: list[str] | None = None) -> int:
                 "hits": np.empty((seeds_for.get(n, args.seeds), len(budgets)), dtype=bool),
                 "ms": np.empty(seeds_for.get(n, args.seeds))} for n in names}
         for d in datasets}
+    journal = None
+    if args.json:  # finished runs survive a kill: the same command resumes from them
+        header = {"budgets": budgets, "jobs": sorted(list(j[:3]) for j in jobs)}
+        try:
+            journal = RunJournal(journal_path(args.json), header)
+        except ValueError as err:
+            parser.error(f"--json: {err}")
+    done_before = {(r["dataset"], r["name"], r["seed"]): r for r in
+                   (journal.finished if journal else [])}
+    todo = [j for j in jobs if tuple(j[:3]) not in done_before]
     print(f"NB201 {', '.join(datasets)}; budgets {budgets}; {len(jobs)} runs on "
-          f"{args.workers} worker(s)", flush=True)
+          f"{args.workers} worker(s)"
+          + (f"; {len(jobs) - len(todo)} finished before, resumed from {journal.path}"
+             if done_before else ""), flush=True)
     began = time.perf_counter()
-    pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers > 1 else None
-    outputs = pool.imap_unordered(_job, jobs) if pool else map(_job, jobs)
-    for done, (dataset, name, seed, scores, valid, hits, ms) in enumerate(outputs, 1):
-        slot, row = results[dataset][name], seed - args.first_seed
-        slot["scores"][row], slot["valid"][row] = scores, valid
-        slot["hits"][row], slot["ms"][row] = hits, ms
-        if done % 50 == 0 or done == len(jobs):
-            print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - began:.0f} s", flush=True)
+    pool = (multiprocessing.get_context("fork").Pool(args.workers)
+            if args.workers > 1 and todo else None)
+    outputs = pool.imap_unordered(_job, todo) if pool else map(_job, todo)
+    finished = [tuple(r[k] for k in RUN_FIELDS) for r in done_before.values()]
+    for done, output in enumerate(outputs, 1):
+        if journal:
+            journal.add(dict(zip(RUN_FIELDS, output, strict=True)))
+        finished.append(output)
+        if done % 50 == 0 or done == len(todo):
+            print(f"  {done}/{len(todo)} runs, {time.perf_counter() - began:.0f} s", flush=True)
     if pool:
         pool.close()
         pool.join()
-    if args.json:
-        args.json.write_text(json.dumps({"budgets": budgets,
-                                         **{d: {n: {k: v.tolist() for k, v in r.items()}
-                                                for n, r in per.items()}
-                                            for d, per in results.items()}}))
+    for dataset, name, seed, scores, valid, hits, ms in finished:
+        slot, row = results[dataset][name], seed - args.first_seed
+        slot["scores"][row], slot["valid"][row] = scores, valid
+        slot["hits"][row], slot["ms"][row] = hits, ms
+    if journal is not None:
+        atomic_write_text(args.json, json.dumps(
+            {"budgets": budgets, **{d: {n: {k: v.tolist() for k, v in r.items()}
+                                        for n, r in per.items()}
+                                    for d, per in results.items()}}))
+        journal.remove()
     report(results, budgets, shown, args)
     return 0
 

@@ -167,3 +167,84 @@ def test_predictor_ranks_finds_or_ranks_the_optimum(bench):
     # seed 1's default ednag_guided run has the cifar10 optimum by 50 queries
     found = ranks.optimum_ranks(land, "ednag_guided", 1, 50)
     assert all(r["rank"] == -1 and r["std"] < 0.05 for r in found.values())
+
+
+@pytest.fixture(scope="module")
+def journal_module():
+    spec = importlib.util.spec_from_file_location("bench_run_journal", BENCH / "run_journal.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_journal_keeps_whole_lines_and_drops_a_cut_one(journal_module, tmp_path):
+    path = tmp_path / "r.json.partial"
+    journal = journal_module.RunJournal(path, {"budgets": [50], "jobs": [["c", "x", 0]]})
+    journal.add({"seed": 0, "v": [1.0, float("nan")]})
+    journal.add({"seed": 1, "v": [2.0, 3.0]})
+    journal.close()
+    with open(path, "a") as f:  # a kill in the middle of the third line
+        f.write('{"seed": 2, "v": [4.')
+    again = journal_module.RunJournal(path, {"budgets": [50], "jobs": [["c", "x", 0]]})
+    assert [r["seed"] for r in again.finished] == [0, 1]
+    assert np.isnan(again.finished[0]["v"][1])
+    again.add({"seed": 2, "v": [4.0, 5.0]})  # the cut line is replaced, not appended to
+    again.close()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[-1]) == {"seed": 2, "v": [4.0, 5.0]}
+    again.remove()
+    assert not path.exists()
+
+
+def test_journal_of_another_command_is_an_error(journal_module, tmp_path):
+    path = tmp_path / "r.json.partial"
+    with journal_module.RunJournal(path, {"budgets": [50]}) as journal:
+        journal.add({"seed": 0})
+    with pytest.raises(ValueError, match=r"holds the finished runs of another command .*"
+                                         r"delete the file"):
+        journal_module.RunJournal(path, {"budgets": [100]})
+    path.write_text('{"budg')  # killed while writing its header: nothing finished
+    assert journal_module.RunJournal(path, {"budgets": [100]}).finished == []
+
+
+@pytest.mark.skipif(not (BENCH.parent.parent / "shared" / "benchmarks" / "nb201"
+                         / "valid200_perseed.csv").exists(),
+                    reason="NAS-Bench-201 CSVs not in ../shared/benchmarks/nb201")
+def test_a_killed_run_resumes_from_its_journal(bench, tmp_path, capsys, monkeypatch):
+    """Runs that finished before a kill are not run again, and the result is the same."""
+    args = ["--seeds", "3", "--budgets", "10,20", "--datasets", "cifar10",
+            "--optimizers", "random,ednag"]
+    whole = tmp_path / "whole.json"
+    assert bench.main([*args, "--json", str(whole)]) == 0
+    assert not (tmp_path / "whole.json.partial").exists()  # removed once the file is written
+
+    real_job, calls = bench._job, []
+
+    def dies_after_four(job):
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the kill
+        calls.append(job)
+        return real_job(job)
+
+    cut = tmp_path / "cut.json"
+    monkeypatch.setattr(bench, "_job", dies_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main([*args, "--json", str(cut)])
+    assert not cut.exists() and len((tmp_path / "cut.json.partial").read_text()
+                                    .splitlines()) == 5  # its header and four runs
+    calls.clear()
+    monkeypatch.setattr(bench, "_job", lambda job: calls.append(job) or real_job(job))
+    capsys.readouterr()
+    assert bench.main([*args, "--json", str(cut)]) == 0
+    assert "4 finished before, resumed from" in capsys.readouterr().out
+    assert len(calls) == 2  # only the two runs the kill left
+    a, b = json.loads(whole.read_text()), json.loads(cut.read_text())
+    for run in (a, b):
+        for entry in run["cifar10"].values():
+            entry.pop("ms")  # the only value a rerun may change
+    assert a == b
+    with pytest.raises(SystemExit):  # another command meets the journal: an error, no mix
+        (tmp_path / "cut.json.partial").write_text(
+            json.dumps({"budgets": [10], "jobs": []}) + "\n")
+        bench.main([*args, "--json", str(cut)])
+    assert "holds the finished runs of another command" in capsys.readouterr().err
