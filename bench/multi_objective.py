@@ -15,7 +15,8 @@ plain ask/tell loop (one worker), run once at the largest budget and scored on i
 
 An optimizer may be a variant, ``name[key=value;...]`` as in ``bench/sample_efficiency.py``
 (``--optimizers 'mo_ednag[archive_size=30]'``); ``--first-seed 100`` screens on seeds the
-tables in the README never used.
+tables in the README never used. With ``--json F`` every finished run is also kept in
+``F.partial`` (:mod:`run_journal`): the same command started again after a kill resumes there.
 
 Ends with one line of ``key=value`` pairs ``<problem>.<optimizer>.hv_<budget>`` (the mean) and
 ``<problem>.<optimizer>.s_per_run``.
@@ -40,8 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from run_journal import RunJournal, journal_path  # noqa: E402 - this folder
 from sample_efficiency import parse_variant  # noqa: E402 - this folder, the variant syntax
 
+from ednag.atomic import atomic_write_text  # noqa: E402
 from ednag.pareto import Evaluation, FrontScale, hv_curve  # noqa: E402
 from ednag.registry import OPTIMIZERS  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
@@ -130,6 +133,20 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [p for p in problems if p not in PROBLEMS]
     if unknown:
         parser.error(f"--problems: unknown {', '.join(unknown)}; allowed: {', '.join(PROBLEMS)}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    journal = None
+    if args.json:  # finished runs survive a kill: the same command resumes from them
+        header = {"budgets": budgets, "problems": problems,
+                  "optimizers": args.optimizers.split(","), "seeds": list(seeds)}
+        try:
+            journal = RunJournal(journal_path(Path(args.json)), header)
+        except ValueError as err:
+            parser.error(f"--json: {err}")
+        if journal.finished:
+            print(f"{len(journal.finished)} runs finished before, resumed from {journal.path}",
+                  flush=True)
+    done_before = {(r["problem"], r["name"], r["seed"]): (r["hv"], r["seconds"])
+                   for r in (journal.finished if journal else [])}
     for problem in problems:
         benchmark, dataset, index, search, reported, scale = load_problem(problem)
         print(f"{problem}: reference point (maximised units) "
@@ -138,10 +155,17 @@ def main(argv: list[str] | None = None) -> None:
         per_seed[problem] = {}
         for name in args.optimizers.split(","):
             curves, seconds = [], 0.0
-            for seed in range(args.first_seed, args.first_seed + args.seeds):
-                pts, s = run(name, benchmark, dataset, seed, max(budgets), index, search,
-                             reported)
-                curves.append(hv_curve(pts, scale, budgets))
+            for seed in seeds:
+                if (problem, name, seed) in done_before:
+                    curve, s = done_before[problem, name, seed]
+                else:
+                    pts, s = run(name, benchmark, dataset, seed, max(budgets), index, search,
+                                 reported)
+                    curve = hv_curve(pts, scale, budgets)
+                    if journal:
+                        journal.add({"problem": problem, "name": name, "seed": seed,
+                                     "hv": curve, "seconds": s})
+                curves.append(curve)
                 seconds += s
             arr = np.asarray(curves)
             per_seed[problem][name] = arr.tolist()
@@ -154,8 +178,9 @@ def main(argv: list[str] | None = None) -> None:
             out[f"{problem}.{name}.s_per_run"] = round(seconds / args.seeds, 2)
             print(f"  {name:10s} " + "  ".join(cells) + f"  ({seconds / args.seeds:.1f} s/run)",
                   flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"budgets": budgets, "hv": per_seed}))
+    if journal is not None:
+        atomic_write_text(args.json, json.dumps({"budgets": budgets, "hv": per_seed}))
+        journal.remove()
     print(" ".join(f"{k}={v}" for k, v in out.items()))
 
 
