@@ -200,3 +200,21 @@ def test_cli_import_nb201(nb201_dir, tmp_path, capsys):
     assert main(["tables", "import", "nb201", str(nb201_dir), "--out", str(out)]) == 0
     assert "15625 architectures" in capsys.readouterr().out
     assert Table.load(out).best("cifar100", "valid_acc", 200)[1] == pytest.approx(73.4933, 1e-4)
+
+
+def test_atomic_writes_get_the_permissions_of_a_plain_write(tmp_path):
+    """A result, table or plan written atomically is as readable as ``open(path, "w")`` makes
+    a file (not owner-only, as a ``mkstemp`` file would be), and leaves no temp file."""
+    import os
+
+    from ednag.atomic import atomic_pickle, atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+        atomic_pickle([1], tmp_path / "b.pkl")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"a.json": 0o644, "b.pkl": 0o644, "plain.txt": 0o644}
