@@ -40,6 +40,7 @@ class RunJournal:
         self.header = json.loads(json.dumps(header))  # as it reads back (tuples -> lists)
         self.finished: list[dict[str, Any]] = []
         self._complete = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # now, not after the first run
         if self.path.exists() and b"\n" not in self.path.read_bytes():
             self.path.unlink()  # killed while writing its header: nothing finished yet
         if self.path.exists():

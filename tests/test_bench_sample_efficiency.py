@@ -178,7 +178,7 @@ def journal_module():
 
 
 def test_journal_keeps_whole_lines_and_drops_a_cut_one(journal_module, tmp_path):
-    path = tmp_path / "r.json.partial"
+    path = tmp_path / "new" / "r.json.partial"  # its folder is made, as --json's is
     journal = journal_module.RunJournal(path, {"budgets": [50], "jobs": [["c", "x", 0]]})
     journal.add({"seed": 0, "v": [1.0, float("nan")]})
     journal.add({"seed": 1, "v": [2.0, 3.0]})
