@@ -41,14 +41,14 @@ class RunJournal:
         self.finished: list[dict[str, Any]] = []
         self._complete = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)  # now, not after the first run
-        if self.path.exists() and b"\n" not in self.path.read_bytes():
-            self.path.unlink()  # killed while writing its header: nothing finished yet
         if self.path.exists():
-            self.finished = self._read()
+            self.finished = self._read(self.path.read_bytes())
         self._file: Any = None
 
-    def _read(self) -> list[dict[str, Any]]:
-        data = self.path.read_bytes()
+    def _read(self, data: bytes) -> list[dict[str, Any]]:
+        if b"\n" not in data:  # killed while writing its header: nothing finished yet
+            self.path.unlink()
+            return []
         lines = data.split(b"\n")
         try:
             header = json.loads(lines[0])
