@@ -93,6 +93,20 @@ def test_same_seed_same_sequence_on_nb201():
     assert run(4) == run(4) != run(5)
 
 
+def test_a_gaussian_process_guides_the_samples_reproducibly():
+    """``predictor="gp"``: the guide is the Gaussian process's exact input gradient; a run
+    fills its budget, is reproducible and asks otherwise than with the ensemble."""
+    from ednag.predictors import GaussianProcess
+
+    def run(**params) -> tuple[DiffusionNAG, list]:
+        opt = DiffusionNAG(NB201, seed=4, max_queries=30, score_params=FAST, **params)
+        return opt, drive(opt, smooth)
+
+    (opt, gp), (_, again) = run(predictor="gp"), run(predictor="gp")
+    assert gp == again and gp[1:] != run()[1][1:] and opt.num_queries == 30
+    assert isinstance(opt.fit_predictor(), GaussianProcess)
+
+
 def test_beats_random_search_on_a_smooth_landscape():
     budget, seeds = 40, range(3)
 
@@ -119,6 +133,9 @@ def test_beats_random_search_on_a_smooth_landscape():
         ({"score_params": {"hidden": ()}}, "hidden must be a tuple of positive ints"),
         ({"score_params": {"depth": 3}}, "depth"),
         ({"predictor_params": {"num_models": 0}}, "num_models must be an int >= 1"),
+        ({"predictor": "xgb"}, "predictor must be one of mlp_ensemble, gp; got 'xgb'"),
+        ({"predictor": "gp", "predictor_params": {"steps": 5}},
+         r"unknown gp parameter\(s\) 'steps'; allowed: prior_scale"),
     ],
 )
 def test_options_are_checked_and_named(option, match):

@@ -105,6 +105,29 @@ def test_stall_quota_counts_rounds_without_a_better_result():
     assert (on._stall_quota(5), off._stall_quota(5)) == (3, 0)
 
 
+def test_a_gaussian_process_can_guide_it_with_its_own_parameters():
+    """``predictor="gp"``: every round fits a Gaussian process (the stall quota's second model
+    with ``prior_scale`` as its amplitude), the run is reproducible and differs from the
+    ensemble's; the ensemble's defaults do not apply to it, and names are checked at once."""
+    from ednag.predictors import GaussianProcess
+
+    def queries(**params) -> list:
+        return drive(GuidedEDNAG(NB201, seed=3, max_queries=40, **params), smooth)
+
+    gp = queries(predictor="gp")
+    assert gp == queries(predictor="gp") and gp[1:] != queries()[1:]
+    opt = GuidedEDNAG(NB201, predictor="gp")
+    assert opt.predictor_params == {}
+    archs = [NB201.sample(np.random.default_rng(i)) for i in range(12)]
+    assert isinstance(opt._fit(archs, np.arange(12.0)), GaussianProcess)
+    assert opt._fit(archs, np.arange(12.0), prior_scale=10.0).amplitude == 100.0
+    with pytest.raises(PredictorError, match="predictor must be one of mlp_ensemble, gp; "
+                                             "got 'xgb'"):
+        GuidedEDNAG(NB201, predictor="xgb")
+    with pytest.raises(PredictorError, match=r"unknown gp parameter\(s\) 'dtype'"):
+        GuidedEDNAG(NB201, predictor="gp", predictor_params={"dtype": "float32"})
+
+
 def test_its_ensembles_train_in_single_precision_unless_told():
     """``predictor_params`` lie over the guided defaults: float32 unless ``dtype`` is given,
     and a bad value is named before any query."""
@@ -265,9 +288,9 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
 
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
-    del opt.stall_pool  # as the previous release pickled it
+    del opt.stall_pool, opt.predictor  # as earlier releases pickled it
     old = pickle.loads(pickle.dumps(opt))
-    assert old.stall_pool == "priors"
+    assert (old.stall_pool, old.predictor) == ("priors", "mlp_ensemble")
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

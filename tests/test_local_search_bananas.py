@@ -140,8 +140,8 @@ def test_bananas_parameters_are_named():
         Bananas(NB201, acquisition="ei")
     with pytest.raises(ValueError, match="mutation, all"):
         Bananas(NB201, candidates="grid")
-    with pytest.raises(ValueError, match="mlp_ensemble"):
-        Bananas(NB201, predictor="gp")
+    with pytest.raises(ValueError, match="predictor must be one of mlp_ensemble, gp; got 'xgb'"):
+        Bananas(NB201, predictor="xgb")
     with pytest.raises(ValueError, match="onehot, path"):
         Bananas(NB201, encoding="adjacency")
     with pytest.raises(ValueError, match="batch_size"):

@@ -111,6 +111,22 @@ def test_it_keeps_its_measured_round_size_and_double_precision():
     assert asked.predictor_params == {"dtype": "float32", "steps": 50}
 
 
+def test_a_gaussian_process_can_model_every_objective():
+    """``predictor="gp"``: one Gaussian process per objective, none of the ensemble's
+    defaults; a run fills its budget and is reproducible."""
+    from ednag.predictors import GaussianProcess
+
+    def run() -> tuple:
+        opt = MOGuidedEDNAG(NB201, seed=2, max_queries=40, num_objectives=2, predictor="gp")
+        batches = drive(opt, lambda a: Evaluation(two_objectives(a)))
+        return opt, batches
+
+    (opt, batches), (_, again) = run(), run()
+    assert opt.predictor_params == {} and opt.num_queries == 40 and batches == again
+    archs = [NB201.sample(np.random.default_rng(i)) for i in range(12)]
+    assert isinstance(opt._fit(archs, np.arange(12.0)), GaussianProcess)
+
+
 def test_parameters_are_named():
     with pytest.raises(ValueError, match="its, ucb, exploit"):
         MOGuidedEDNAG(NB201, acquisition="ei", num_objectives=2)

@@ -8,6 +8,8 @@ from toy import ToySpace
 
 from ednag.optimizers import WORST_FITNESS
 from ednag.predictors import (
+    PREDICTORS,
+    GaussianProcess,
     MLPEnsemble,
     PredictorError,
     make_encoder,
@@ -27,9 +29,10 @@ def _data(seed: int = 0, n: int = 200, d: int = 12) -> tuple[np.ndarray, np.ndar
     return X, X @ w + 1.5 * X[:, 0] * X[:, 1] - np.tanh(X[:, 2:5].sum(axis=1))
 
 
-def test_fits_a_known_function_better_than_the_mean():
+@pytest.mark.parametrize("name", PREDICTORS)
+def test_fits_a_known_function_better_than_the_mean(name):
     X, y = _data()
-    model = make_predictor("mlp_ensemble", seed=0)
+    model = make_predictor(name, seed=0)
     model.fit(X[:150], y[:150])
     mean, std = model.predict(X[150:])
     assert mean.shape == std.shape == (50,)
@@ -51,18 +54,19 @@ def test_same_seed_same_predictions_other_seed_differs():
     assert not np.array_equal(predictions(3), predictions(4))
 
 
-def test_failed_rows_never_train_it():
+@pytest.mark.parametrize(("name", "params"), [("mlp_ensemble", {"steps": 50}), ("gp", {})])
+def test_failed_rows_never_train_it(name, params):
     X, y = _data(n=80)
     bad_X = np.random.default_rng(1).integers(0, 2, (6, X.shape[1])).astype(float)
     bad_y = np.array([WORST_FITNESS, np.nan, np.inf, -np.inf, WORST_FITNESS, np.nan])
-    clean, dirty = make_predictor(seed=0, steps=50), make_predictor(seed=0, steps=50)
+    clean, dirty = (make_predictor(name, 0, **params), make_predictor(name, 0, **params))
     clean.fit(X, y)
     dirty.fit(np.vstack([bad_X[:3], X, bad_X[3:]]),
               np.concatenate([bad_y[:3], y, bad_y[3:]]))
     assert np.array_equal(clean.predict(X)[0], dirty.predict(X)[0])
     assert usable(bad_y).sum() == 0
     with pytest.raises(PredictorError, match="usable"):
-        make_predictor(seed=0).fit(bad_X, bad_y)
+        make_predictor(name, seed=0).fit(bad_X, bad_y)
 
 
 @pytest.mark.parametrize(("kappa", "prior_scale"), [(0.0, 0.0), (1.5, 0.0), (1.5, 2.0)])
@@ -131,8 +135,14 @@ def test_single_precision_trains_in_float32_and_predicts_like_double():
 
 
 def test_unknown_names_list_the_allowed_ones():
-    with pytest.raises(PredictorError, match="mlp_ensemble"):
+    with pytest.raises(PredictorError, match="predictor must be one of mlp_ensemble, gp; "
+                                             "got 'gaussian_process'"):
         make_predictor("gaussian_process")
+    with pytest.raises(PredictorError, match=r"unknown gp parameter\(s\) 'steps'; "
+                                             r"allowed: prior_scale"):
+        make_predictor("gp", steps=10)
+    with pytest.raises(PredictorError, match="predict"):
+        make_predictor("gp").predict(np.zeros((1, 3)))
     with pytest.raises(PredictorError, match="onehot, path"):
         make_encoder(make_space("nb201"), "adjacency")
     with pytest.raises(PredictorError, match="nb201"):
@@ -244,3 +254,56 @@ def test_one_output_layers_back_propagate_as_matmul_does_bit_for_bit():
         wide = rng.standard_normal((3, 7, 4)).astype(dtype)  # the matmul path
         g4 = rng.standard_normal((3, 11, 4)).astype(dtype)
         assert np.array_equal(back_through(wide, g4), g4 @ np.swapaxes(wide, -1, -2).copy())
+
+
+def test_gp_is_deterministic_and_interpolates_with_little_noise():
+    """The Gaussian process draws nothing (any seed, the same fit), predicts the training
+    targets closely where they are noise-free, and is least sure far from them."""
+    X, y = _data(n=120)
+    a, b = GaussianProcess(seed=1), GaussianProcess(seed=2)
+    for model in (a, b):
+        model.fit(X[:100], y[:100])
+    assert np.array_equal(a.predict(X[100:])[0], b.predict(X[100:])[0])
+    mean, std = a.predict(X[:100])
+    assert float(np.abs(mean - y[:100]).max()) < 0.1 * float(y.std())
+    far = np.full((1, X.shape[1]), 50.0)
+    far_mean, far_std = a.predict(far)
+    assert far_std[0] > 5 * std.mean()
+    assert abs(far_mean[0] - y[:100].mean()) < 1e-6 * float(y.std())  # back to the prior mean
+
+
+def test_gp_prior_scale_sets_the_far_spread_and_keeps_the_mean():
+    """``prior_scale`` is the kernel's amplitude in standardised units: the mean is the
+    fitted one, the spread far from the data ``prior_scale`` target standard deviations."""
+    X, y = _data(n=80)
+    plain, wide = GaussianProcess(), GaussianProcess(prior_scale=10.0)
+    for model in (plain, wide):
+        model.fit(X, y)
+    Z = np.vstack([X[:5], np.full((1, X.shape[1]), 50.0)])
+    (m0, s0), (m1, s1) = plain.predict(Z), wide.predict(Z)
+    assert np.allclose(m0, m1)
+    assert np.allclose(s1, s0 * 10.0 / np.sqrt(plain.amplitude))
+    assert s1[-1] == pytest.approx(10.0 * float(y.std()), rel=1e-6)
+    with pytest.raises(PredictorError, match="prior_scale must be a finite number >= 0"):
+        GaussianProcess(prior_scale=-1.0)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 1.5])
+def test_gp_gradient_matches_finite_differences(kappa):
+    """``predict_grad`` of the Gaussian process is the gradient of ``mean + kappa * std``."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, (60, 8)).astype(float)
+    model = GaussianProcess()
+    model.fit(X, X @ np.arange(8.0) + np.sin(X.sum(axis=1)))
+    Z = rng.uniform(0.0, 1.0, (5, 8))
+    mean, std, grad = model.predict_grad(Z, kappa)
+    assert np.allclose((mean, std), model.predict(Z))
+
+    def f(points: np.ndarray) -> np.ndarray:
+        m, s = model.predict(points)
+        return m + kappa * s
+
+    h = 1e-6
+    numeric = np.stack([(f(Z + h * e) - f(Z - h * e)) / (2 * h) for e in np.eye(8)], axis=1)
+    assert np.abs(grad).max() > 0.1
+    assert np.allclose(grad, numeric, atol=1e-5)

@@ -115,9 +115,10 @@ class Bananas(PredictorRounds):
     """Predictor-guided search: ``num_init`` random queries, then rounds of
     fit -> candidates -> acquisition -> the ``batch_size`` best candidates asked together.
 
-    Each round refits the predictor (``predictor``, default an ensemble of 5 MLPs) from scratch
-    on every usable query so far (failures never train it), with targets mapped by
-    ``target`` (default ``quantile``: normal scores of the ranks), on the ``encoding``
+    Each round refits the predictor (``predictor``: the default ``"mlp_ensemble"``, 5 MLPs, or
+    ``"gp"``, a Gaussian process) from scratch on every usable query so far (failures never
+    train it), with targets mapped by ``target`` (default ``quantile``: normal scores of the
+    ranks), on the ``encoding``
     (``onehot`` or, on NB201, ``path``). Candidates (``candidates="mutation"``): ``num_mutations``
     children of the ``num_parents`` best architectures, each made by 1..``max_edits`` random
     one-decision mutations of its parent, plus ``num_random`` random architectures; or every

@@ -21,7 +21,13 @@ from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.score_model import ScoreModel, one_blas_thread
 from ednag.optimizers.unseen import distinct_unseen, random_unseen
-from ednag.predictors import MLPEnsemble, make_encoder, make_predictor, transform_targets, usable
+from ednag.predictors import (
+    GradientPredictor,
+    make_encoder,
+    make_predictor,
+    transform_targets,
+    usable,
+)
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -38,7 +44,7 @@ def train_score_model(space: SearchSpace, encoder: Any, dim: int, rng: np.random
     return model, losses
 
 
-def guided_samples(score: ScoreModel, model: MLPEnsemble | None, rng: np.random.Generator,
+def guided_samples(score: ScoreModel, model: GradientPredictor | None, rng: np.random.Generator,
                    num_samples: int, steps: int, eta: float, scale: float, kappa: float
                    ) -> np.ndarray:
     """``num_samples`` points of ``score`` guided along the gradient of ``mean + kappa * std``
@@ -68,7 +74,8 @@ class DiffusionNAG(PredictorRounds):
     fewer than ``batch_size``) are ranked by ``acquisition`` (``its`` by default, as BANANAS;
     ``ucb`` with ``ucb_beta``, or ``exploit``) and the best ``batch_size`` are queried.
     ``score_params`` go to :class:`~ednag.optimizers.score_model.ScoreModel`,
-    ``predictor_params`` to :class:`~ednag.predictors.MLPEnsemble`.
+    ``predictor_params`` to the ``predictor`` (``"mlp_ensemble"`` by default, or ``"gp"``: a
+    Gaussian process, whose input gradient is exact too).
 
     >>> from ednag.spaces import make_space
     >>> opt = DiffusionNAG(make_space("nb201"), seed=0, max_queries=20,
@@ -81,6 +88,8 @@ class DiffusionNAG(PredictorRounds):
 
     name = "diffusionnag"
     _shared_state = ("space", "encoding", "encoder")
+    #: a run pickled before ``predictor`` existed resumes with the ensemble
+    predictor: str = "mlp_ensemble"
 
     def __init__(
         self,
@@ -100,6 +109,7 @@ class DiffusionNAG(PredictorRounds):
         target: str = "quantile",
         score_params: dict[str, Any] | None = None,
         predictor_params: dict[str, Any] | None = None,
+        predictor: str = "mlp_ensemble",
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
         for name, value in (
@@ -134,9 +144,10 @@ class DiffusionNAG(PredictorRounds):
         self.ucb_beta = float(ucb_beta)
         self.target = target
         self.score_params = dict(score_params or {})
+        self.predictor = predictor
         self.predictor_params = dict(predictor_params or {})
         ScoreModel(self.encoding.dim, 0, **self.score_params)  # checks the parameters now
-        make_predictor("mlp_ensemble", 0, **self.predictor_params)  # checks the parameters
+        make_predictor(predictor, 0, **self.predictor_params)  # checks the name and parameters
         #: fitted at the first round (a state like any other: saved and restored with the run)
         self.score: ScoreModel | None = None
         self.score_losses: np.ndarray | None = None
@@ -153,12 +164,13 @@ class DiffusionNAG(PredictorRounds):
         self.score = model
         return model
 
-    def fit_predictor(self) -> MLPEnsemble:
-        """A fresh ensemble fitted on every usable query so far."""
+    def fit_predictor(self) -> GradientPredictor:
+        """A fresh predictor fitted on every usable query so far."""
         archs = [a for a, _ in self.history]
         fitness = np.array([f for _, f in self.history], dtype=np.float64)
         keep = usable(fitness)
-        model = MLPEnsemble(int(self.rng.integers(2**31 - 1)), **self.predictor_params)
+        model = make_predictor(self.predictor, int(self.rng.integers(2**31 - 1)),
+                               **self.predictor_params)
         model.fit(
             self.encoder([a for a, ok in zip(archs, keep, strict=True) if ok]),
             transform_targets(fitness[keep], self.target),
@@ -166,7 +178,7 @@ class DiffusionNAG(PredictorRounds):
         self.refits += 1
         return model
 
-    def generate(self, model: MLPEnsemble | None, scale: float | None = None) -> np.ndarray:
+    def generate(self, model: GradientPredictor | None, scale: float | None = None) -> np.ndarray:
         """``num_samples`` points of the score model guided by ``model`` (``None`` or
         ``scale=0``: unguided), in the one-hot code mapped onto [-1, 1]."""
         score = self.score or self.fit_score_model()

@@ -25,7 +25,7 @@ from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_
 from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.unseen import distinct_unseen
-from ednag.predictors import make_encoder, make_predictor, transform_targets
+from ednag.predictors import make_encoder, make_predictor, predictor_param_names, transform_targets
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
@@ -38,6 +38,8 @@ GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=1
 #: the guided search's ensemble settings under ``predictor_params`` (which override them):
 #: single precision halves the time of its fits, 98 % of its optimizer time (``docs/ednag.md``)
 GUIDED_PREDICTOR_PARAMS: dict[str, Any] = {"dtype": "float32"}
+#: the default settings of each predictor in the guided search
+GUIDED_PARAMS_BY_PREDICTOR: dict[str, dict[str, Any]] = {"mlp_ensemble": GUIDED_PREDICTOR_PARAMS}
 #: where the stall quota's picks come from: free diffusions scored by an ensemble with
 #: randomized priors, BANANAS' candidates (mutants of the best plus random) by Thompson draws,
 #: or DiffusionNAG's samples (a label-free score model guided by the round's ensemble)
@@ -86,10 +88,12 @@ class GuidedEDNAG(PredictorRounds):
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
     ``guided_samples`` (0: off) more candidates every round: that many samples of the same
     guided score model join the free diffusions' and the random ones (also one-hot only).
-    ``predictor_params`` go to
-    the ensemble over :data:`GUIDED_PREDICTOR_PARAMS` (it trains in ``float32``, reproducible
-    on one machine; pass ``{"dtype": "float64"}`` for double precision, reproducible across
-    machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
+    ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` (the
+    default) or ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the
+    stall quota's second model). ``predictor_params`` go to
+    the predictor over :data:`GUIDED_PARAMS_BY_PREDICTOR` (the ensemble trains in ``float32``,
+    reproducible on one machine; pass ``{"dtype": "float64"}`` for double precision,
+    reproducible across machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
     (``docs/ednag.md``, "Five queries a round instead of ten" and "The stall quota's pool").
 
     >>> from ednag.spaces import make_space
@@ -106,6 +110,8 @@ class GuidedEDNAG(PredictorRounds):
     stall_pool: str = "priors"
     #: the ``diffusion`` pool's score model, trained at its first use
     stall_score: Any = None
+    #: an optimizer pickled before ``predictor`` existed resumes with the ensemble
+    predictor: str = "mlp_ensemble"
 
     def __init__(
         self,
@@ -129,6 +135,7 @@ class GuidedEDNAG(PredictorRounds):
         stall_prior_scale: float = 10.0,
         stall_pool: str = "both",
         guided_samples: int = 0,
+        predictor: str = "mlp_ensemble",
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -156,6 +163,7 @@ class GuidedEDNAG(PredictorRounds):
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
                              f"got {acquisition!r}")
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
+        predictor_param_names(predictor)  # names the allowed predictors if unknown
         self.config = resolve_config(GUIDED_DEFAULT if config is None else config, **overrides)
         self.encoding = make_encoding(space, self.config.encoding)
         self.encoder = make_encoder(space, predictor_encoding)
@@ -164,8 +172,10 @@ class GuidedEDNAG(PredictorRounds):
         self.acquisition = acquisition
         self.ucb_beta = float(ucb_beta)
         self.target = target
-        self.predictor_params = {**GUIDED_PREDICTOR_PARAMS, **(predictor_params or {})}
-        make_predictor("mlp_ensemble", 0, **self.predictor_params)  # checks the parameters
+        self.predictor = predictor
+        self.predictor_params = {**GUIDED_PARAMS_BY_PREDICTOR.get(predictor, {}),
+                                 **(predictor_params or {})}
+        make_predictor(predictor, 0, **self.predictor_params)  # checks the parameters
         self.rounds = 0
         self.generation = -1
         self.patience = patience
@@ -273,9 +283,9 @@ class GuidedEDNAG(PredictorRounds):
         return self._top_unseen(pool, q, exclude)
 
     def _fit(self, archs: list[Choices], y: np.ndarray, **params: Any) -> Any:
-        """A fresh ensemble (seeded from the run's generator) fitted on ``archs`` -> ``y``;
+        """A fresh predictor (seeded from the run's generator) fitted on ``archs`` -> ``y``;
         ``params`` override ``predictor_params``."""
-        model = make_predictor("mlp_ensemble", int(self.rng.integers(2**31 - 1)),
+        model = make_predictor(self.predictor, int(self.rng.integers(2**31 - 1)),
                                **{**self.predictor_params, **params})
         model.fit(self.encoder(archs), y)
         return model

@@ -12,30 +12,42 @@ from typing import Any
 
 from ednag.predictors.base import (
     TARGETS,
+    GradientPredictor,
     Predictor,
     PredictorError,
     transform_targets,
     usable,
 )
 from ednag.predictors.encodings import ENCODINGS, Encoder, make_encoder
+from ednag.predictors.gp import GaussianProcess
 from ednag.predictors.mlp import MLPEnsemble
 
+#: the predictor classes of :func:`make_predictor`, by name
+PREDICTOR_CLASSES: dict[str, type] = {"mlp_ensemble": MLPEnsemble, "gp": GaussianProcess}
 #: predictors of :func:`make_predictor`
-PREDICTORS: tuple[str, ...] = ("mlp_ensemble",)
-#: the keyword parameters :class:`MLPEnsemble` takes besides its seed
-MLP_ENSEMBLE_PARAMS: tuple[str, ...] = tuple(
-    p for p in inspect.signature(MLPEnsemble).parameters if p != "seed")
+PREDICTORS: tuple[str, ...] = tuple(PREDICTOR_CLASSES)
+
+
+def predictor_param_names(name: str) -> tuple[str, ...]:
+    """The keyword parameters predictor ``name`` takes besides its seed.
+
+    >>> predictor_param_names("gp")
+    ('prior_scale',)
+    """
+    if name not in PREDICTOR_CLASSES:
+        raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
+    return tuple(p for p in inspect.signature(PREDICTOR_CLASSES[name]).parameters if p != "seed")
+
 
 
 def make_predictor(name: str = "mlp_ensemble", seed: int = 0, **params: Any) -> Predictor:
     """The predictor ``name`` (one of :data:`PREDICTORS`), seeded, with its ``params``."""
-    if name != "mlp_ensemble":
-        raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
-    unknown = sorted(set(params) - set(MLP_ENSEMBLE_PARAMS))
+    allowed = predictor_param_names(name)
+    unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise PredictorError(f"unknown {name} parameter(s) {', '.join(map(repr, unknown))}; "
-                             f"allowed: {', '.join(MLP_ENSEMBLE_PARAMS)}")
-    return MLPEnsemble(seed=seed, **params)
+                             f"allowed: {', '.join(allowed)}")
+    return PREDICTOR_CLASSES[name](seed=seed, **params)
 
 
 __all__ = [
@@ -43,11 +55,14 @@ __all__ = [
     "PREDICTORS",
     "TARGETS",
     "Encoder",
+    "GaussianProcess",
+    "GradientPredictor",
     "MLPEnsemble",
     "Predictor",
     "PredictorError",
     "make_encoder",
     "make_predictor",
+    "predictor_param_names",
     "transform_targets",
     "usable",
 ]

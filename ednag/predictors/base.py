@@ -35,6 +35,16 @@ class Predictor(Protocol):
         """``(mean, std)``, each of shape (m,), for the encodings ``X`` (m, d)."""
 
 
+@runtime_checkable
+class GradientPredictor(Predictor, Protocol):
+    """A predictor that also gives its input gradient (the guide of a diffusion sampler)."""
+
+    def predict_grad(self, X: np.ndarray, kappa: float = 0.0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(mean, std, grad)``: :meth:`predict` and the gradient (m, d) of
+        ``mean + kappa * std`` with respect to the encodings ``X`` (m, d)."""
+
+
 def usable(y: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows that may train a predictor (finite, not a failure)."""
     y = np.asarray(y, dtype=np.float64)

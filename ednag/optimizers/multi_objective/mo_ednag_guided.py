@@ -152,8 +152,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
         kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
-        kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
-                                      **(kwargs.get("predictor_params") or {})}
+        if kwargs.get("predictor", "mlp_ensemble") == "mlp_ensemble":
+            kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
+                                          **(kwargs.get("predictor_params") or {})}
         super().__init__(space, seed, max_queries, config, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
