@@ -51,6 +51,28 @@ def usable(y: np.ndarray) -> np.ndarray:
     return np.isfinite(y) & (y > FAILED_BELOW)
 
 
+def training_set(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """A predictor's training set: the usable rows of ``X`` (n, d) in double precision, their
+    standardised targets, and the mean and standard deviation (1 when the targets are all
+    equal) that standardised them. Names a bad shape, or a set without a usable row.
+
+    >>> X, z, mean, std = training_set(np.eye(3), np.array([1.0, np.nan, 3.0]))
+    >>> X.shape, z.tolist(), mean, std
+    ((2, 3), [-1.0, 1.0], 2.0, 1.0)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise PredictorError(f"fit needs X (n, d) and y (n,), got {X.shape} and {y.shape}")
+    keep = usable(y)
+    X, y = X[keep], y[keep]
+    if y.size == 0:
+        raise PredictorError("fit needs at least one row with a usable (non-failed) fitness")
+    mean = float(y.mean())
+    std = float(y.std()) or 1.0
+    return X, (y - mean) / std, mean, std
+
+
 def transform_targets(y: np.ndarray, kind: str = "quantile") -> np.ndarray:
     """Map fitness values to regression targets (order preserving).
 

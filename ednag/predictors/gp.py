@@ -15,7 +15,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ednag.checks import finite_at_least
-from ednag.predictors.base import PredictorError, usable
+from ednag.predictors.base import PredictorError, training_set
 
 #: squared lengthscales tried, as multiples of the training set's median squared distance
 LENGTH_FACTORS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0)
@@ -86,17 +86,7 @@ class GaussianProcess:
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Fit on the usable rows (see :func:`~ednag.predictors.base.usable`); needs one."""
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        if X.ndim != 2 or y.shape != (X.shape[0],):
-            raise PredictorError(f"fit needs X (n, d) and y (n,), got {X.shape} and {y.shape}")
-        keep = usable(y)
-        X, y = X[keep], y[keep]
-        if y.size == 0:
-            raise PredictorError("fit needs at least one row with a usable (non-failed) fitness")
-        self._y_mean = float(y.mean())
-        self._y_std = float(y.std()) or 1.0
-        z = (y - self._y_mean) / self._y_std
+        X, z, self._y_mean, self._y_std = training_set(X, y)
         D = squared_distances(X, X)
         scale = float(np.median(D[np.triu_indices(len(z), 1)])) if len(z) > 1 else 1.0
         scale = scale if scale > 0 else 1.0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ednag.checks import finite_at_least, int_at_least
-from ednag.predictors.base import PredictorError, usable
+from ednag.predictors.base import PredictorError, training_set
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -224,17 +224,9 @@ class MLPEnsemble:
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Train every member from a fresh initialisation; failed rows (see
         :func:`~ednag.predictors.base.usable`) are dropped. Needs one usable row."""
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        if X.ndim != 2 or y.shape != (X.shape[0],):
-            raise PredictorError(f"fit needs X (n, d) and y (n,), got {X.shape} and {y.shape}")
-        keep = usable(y)
-        X, y = X[keep], y[keep]
-        if y.size == 0:
-            raise PredictorError("fit needs at least one row with a usable (non-failed) fitness")
-        self._y_mean = float(y.mean())
-        self._y_std = float(y.std()) or 1.0
-        target = ((y - self._y_mean) / self._y_std).astype(self.dtype, copy=False)
+        X, z, self._y_mean, self._y_std = training_set(X, y)
+        n = z.size
+        target = z.astype(self.dtype, copy=False)
         X = X.astype(self.dtype, copy=False)
         sizes = [X.shape[1], *self.hidden, 1]
         params = init_params(self.rng, self.num_models, sizes, self.dtype)
@@ -246,7 +238,6 @@ class MLPEnsemble:
             target = target - self.prior_scale * forward(self.prior, X)[0]
         adam = Adam(params, self.weight_decay)
         params = adam.params
-        n = y.size
         for _ in range(self.steps):
             if n > self.batch_size:
                 rows = self.rng.choice(n, self.batch_size, replace=False)
