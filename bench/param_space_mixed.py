@@ -8,7 +8,8 @@ query. ``ednag`` runs as ``EDNAGSearch`` (its param_space settings). A variant i
 ``bench/sample_efficiency.py``: ``name[key=value;...]`` (``ednag_guided[acquisition=its]``).
 Ends with one ``key=value`` line.
 
-    python bench/param_space_mixed.py [--seeds 30] [--budget 60] [--optimizers a,b[key=v]]
+    python bench/param_space_mixed.py [--seeds 30] [--first-seed 0] [--budget 60] \
+        [--optimizers a,b[key=v]]
 """
 
 from __future__ import annotations
@@ -34,16 +35,19 @@ DEFAULT = [name for name, entry in OPTIMIZERS.items()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first_seed .. first_seed + seeds - 1")
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--optimizers", default=",".join(DEFAULT))
     args = parser.parse_args()
     out: dict[str, float] = {}
     print(f"mixed param_space of tests/test_param_space.py, {args.budget} trials, "
-          f"seeds 0-{args.seeds - 1}: best score (0 is the optimum), mean ± SE")
+          f"seeds {args.first_seed}-{args.first_seed + args.seeds - 1}: best score (0 is the "
+          f"optimum), mean ± SE")
     for spec in args.optimizers.split(","):
         name, options = parse_variant(spec)
         best, seconds = [], 0.0
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             kind = EDNAGSearch if name == "ednag" else ParamSpaceSearch  # as users get it
             search = kind(SPACE, metric="score", mode="max", optimizer=name, seed=seed,
                           max_queries=args.budget, **options)

@@ -292,3 +292,34 @@ def test_gp_prior_scale_sets_the_far_spread_and_keeps_the_mean():
     assert s1[-1] == pytest.approx(10.0 * float(y.std()), rel=1e-6)
     with pytest.raises(PredictorError, match="prior_scale must be a finite number >= 0"):
         GaussianProcess(prior_scale=-1.0)
+
+
+def test_a_space_with_numeric_ranges_defaults_to_the_gaussian_process():
+    """``default_predictor``: the process where a space has an ordinal parameter, the ensemble
+    on the tabular spaces and on an all-categorical param_space; the predictor-based
+    optimizers take it unless told (``ednag_guided`` with Thompson draws there)."""
+    from ednag.optimizers.bananas import Bananas
+    from ednag.optimizers.diffusionnag import DiffusionNAG
+    from ednag.optimizers.ednag_guided import GuidedEDNAG
+    from ednag.optimizers.multi_objective.mo_ednag_guided import MOGuidedEDNAG
+    from ednag.predictors import default_predictor, has_ordinal
+    from ednag.spaces import MixedSpace
+    from ednag.spaces.mixed import Param
+
+    numeric = MixedSpace([Param("lr", "ordinal", (0.001, 0.01, 0.1)),
+                          Param("act", "categorical", ("relu", "gelu"))])
+    choices = MixedSpace([Param("act", "categorical", ("relu", "gelu", "tanh"))])
+    nb201 = make_space("nb201")
+    assert [has_ordinal(s) for s in (numeric, choices, nb201)] == [True, False, False]
+    assert [default_predictor(s) for s in (numeric, choices, nb201)] == [
+        "gp", "mlp_ensemble", "mlp_ensemble"]
+    guided = GuidedEDNAG(numeric)
+    assert (guided.predictor, guided.acquisition, guided.predictor_params) == ("gp", "its", {})
+    assert (GuidedEDNAG(nb201).predictor, GuidedEDNAG(nb201).acquisition) == (
+        "mlp_ensemble", "ucb")
+    told = GuidedEDNAG(numeric, predictor="mlp_ensemble", acquisition="ucb")
+    assert (told.predictor, told.acquisition) == ("mlp_ensemble", "ucb")
+    assert Bananas(numeric).predictor == DiffusionNAG(numeric).predictor == "gp"
+    assert Bananas(nb201).predictor == DiffusionNAG(nb201).predictor == "mlp_ensemble"
+    multi = MOGuidedEDNAG(numeric, num_objectives=2)  # keeps the settings it was measured with
+    assert (multi.predictor, multi.acquisition) == ("mlp_ensemble", "ucb")

@@ -20,6 +20,7 @@ from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import (
     PREDICTORS,
+    default_predictor,
     make_encoder,
     make_predictor,
     transform_targets,
@@ -115,8 +116,9 @@ class Bananas(PredictorRounds):
     """Predictor-guided search: ``num_init`` random queries, then rounds of
     fit -> candidates -> acquisition -> the ``batch_size`` best candidates asked together.
 
-    Each round refits the predictor (``predictor``: the default ``"mlp_ensemble"``, 5 MLPs, or
-    ``"gp"``, a Gaussian process) from scratch on every usable query so far (failures never
+    Each round refits the predictor (``predictor``: ``"mlp_ensemble"``, 5 MLPs, or ``"gp"``, a
+    Gaussian process; unless told, :func:`~ednag.predictors.default_predictor`: the process on
+    a space with an ordinal parameter, else the ensemble) from scratch on every usable query so far (failures never
     train it), with targets mapped by ``target`` (default ``quantile``: normal scores of the
     ranks), on the ``encoding``
     (``onehot`` or, on NB201, ``path``). Candidates (``candidates="mutation"``): ``num_mutations``
@@ -151,11 +153,12 @@ class Bananas(PredictorRounds):
         acquisition: str = "its",
         ucb_beta: float = 1.0,
         encoding: str = "onehot",
-        predictor: str = "mlp_ensemble",
+        predictor: str | None = None,
         target: str = "quantile",
         predictor_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
+        predictor = default_predictor(space) if predictor is None else predictor
         for name, value, low in (
             ("num_parents", num_parents, 1), ("num_mutations", num_mutations, 0),
             ("num_random", num_random, 0), ("max_edits", max_edits, 1),

@@ -23,6 +23,7 @@ from ednag.optimizers.score_model import ScoreModel, one_blas_thread
 from ednag.optimizers.unseen import distinct_unseen, random_unseen
 from ednag.predictors import (
     GradientPredictor,
+    default_predictor,
     make_encoder,
     make_predictor,
     transform_targets,
@@ -74,8 +75,10 @@ class DiffusionNAG(PredictorRounds):
     fewer than ``batch_size``) are ranked by ``acquisition`` (``its`` by default, as BANANAS;
     ``ucb`` with ``ucb_beta``, or ``exploit``) and the best ``batch_size`` are queried.
     ``score_params`` go to :class:`~ednag.optimizers.score_model.ScoreModel`,
-    ``predictor_params`` to the ``predictor`` (``"mlp_ensemble"`` by default, or ``"gp"``: a
-    Gaussian process, whose input gradient is exact too).
+    ``predictor_params`` to the ``predictor`` (``"mlp_ensemble"`` or ``"gp"``: a Gaussian
+    process, whose input gradient is exact too; unless told,
+    :func:`~ednag.predictors.default_predictor`: the process on a space with an ordinal
+    parameter, else the ensemble).
 
     >>> from ednag.spaces import make_space
     >>> opt = DiffusionNAG(make_space("nb201"), seed=0, max_queries=20,
@@ -109,7 +112,7 @@ class DiffusionNAG(PredictorRounds):
         target: str = "quantile",
         score_params: dict[str, Any] | None = None,
         predictor_params: dict[str, Any] | None = None,
-        predictor: str = "mlp_ensemble",
+        predictor: str | None = None,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
         for name, value in (
@@ -144,10 +147,10 @@ class DiffusionNAG(PredictorRounds):
         self.ucb_beta = float(ucb_beta)
         self.target = target
         self.score_params = dict(score_params or {})
-        self.predictor = predictor
+        self.predictor = default_predictor(space) if predictor is None else predictor
         self.predictor_params = dict(predictor_params or {})
         ScoreModel(self.encoding.dim, 0, **self.score_params)  # checks the parameters now
-        make_predictor(predictor, 0, **self.predictor_params)  # checks the name and parameters
+        make_predictor(self.predictor, 0, **self.predictor_params)  # checks name and parameters
         #: fitted at the first round (a state like any other: saved and restored with the run)
         self.score: ScoreModel | None = None
         self.score_losses: np.ndarray | None = None

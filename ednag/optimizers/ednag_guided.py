@@ -25,7 +25,14 @@ from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_
 from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.unseen import distinct_unseen
-from ednag.predictors import make_encoder, make_predictor, predictor_param_names, transform_targets
+from ednag.predictors import (
+    default_predictor,
+    has_ordinal,
+    make_encoder,
+    make_predictor,
+    predictor_param_names,
+    transform_targets,
+)
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces import make_encoding
 from ednag.spaces.base import Choices, SearchSpace
@@ -40,6 +47,10 @@ GUIDED_DEFAULT: EDNAGConfig = DEFAULT.replace(population_size=30, archive_size=1
 GUIDED_PREDICTOR_PARAMS: dict[str, Any] = {"dtype": "float32"}
 #: the default settings of each predictor in the guided search
 GUIDED_PARAMS_BY_PREDICTOR: dict[str, dict[str, Any]] = {"mlp_ensemble": GUIDED_PREDICTOR_PARAMS}
+#: the acquisition on a space with an ordinal parameter (a param_space's numeric ranges), where
+#: the predictor is a Gaussian process (:func:`~ednag.predictors.default_predictor`): Thompson
+#: draws; ``ucb`` elsewhere (``docs/ednag.md``, "On a param_space with numeric ranges")
+ORDINAL_ACQUISITION = "its"
 #: where the stall quota's picks come from: free diffusions scored by an ensemble with
 #: randomized priors, BANANAS' candidates (mutants of the best plus random) by Thompson draws,
 #: or DiffusionNAG's samples (a label-free score model guided by the round's ensemble)
@@ -88,9 +99,11 @@ class GuidedEDNAG(PredictorRounds):
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
     ``guided_samples`` (0: off) more candidates every round: that many samples of the same
     guided score model join the free diffusions' and the random ones (also one-hot only).
-    ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` (the
-    default) or ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the
-    stall quota's second model). ``predictor_params`` go to
+    ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
+    ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
+    second model). Unless told, a space with an ordinal parameter (a Ray Tune
+    ``param_space``'s numeric ranges) gets ``"gp"`` and ``acquisition=`` :data:`ORDINAL_ACQUISITION`,
+    any other space the ensemble and ``ucb``. ``predictor_params`` go to
     the predictor over :data:`GUIDED_PARAMS_BY_PREDICTOR` (the ensemble trains in ``float32``,
     reproducible on one machine; pass ``{"dtype": "float64"}`` for double precision,
     reproducible across machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
@@ -123,7 +136,7 @@ class GuidedEDNAG(PredictorRounds):
         batch_size: int = 5,
         diffusions_per_round: int = 2,
         num_random: int = 50,
-        acquisition: str = "ucb",
+        acquisition: str | None = None,
         ucb_beta: float = 1.0,
         predictor_encoding: str = "onehot",
         target: str = "quantile",
@@ -135,10 +148,14 @@ class GuidedEDNAG(PredictorRounds):
         stall_prior_scale: float = 10.0,
         stall_pool: str = "both",
         guided_samples: int = 0,
-        predictor: str = "mlp_ensemble",
+        predictor: str | None = None,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
+        if acquisition is None:
+            acquisition = ORDINAL_ACQUISITION if has_ordinal(space) else "ucb"
+        if predictor is None:
+            predictor = default_predictor(space)
         int_at_least("patience", patience, 1, optional=True)
         int_at_least("stall_rounds", stall_rounds, 1, optional=True)
         int_at_least("stall_queries", stall_queries, 1)

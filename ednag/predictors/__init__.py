@@ -21,6 +21,8 @@ from ednag.predictors.base import (
 from ednag.predictors.encodings import ENCODINGS, Encoder, make_encoder
 from ednag.predictors.gp import GaussianProcess
 from ednag.predictors.mlp import MLPEnsemble
+from ednag.spaces.base import SearchSpace
+from ednag.spaces.mixed import MixedSpace
 
 #: the predictor classes of :func:`make_predictor`, by name
 PREDICTOR_CLASSES: dict[str, type] = {"mlp_ensemble": MLPEnsemble, "gp": GaussianProcess}
@@ -38,6 +40,25 @@ def predictor_param_names(name: str) -> tuple[str, ...]:
         raise PredictorError(f"predictor must be one of {', '.join(PREDICTORS)}; got {name!r}")
     return tuple(p for p in inspect.signature(PREDICTOR_CLASSES[name]).parameters if p != "seed")
 
+
+
+def has_ordinal(space: SearchSpace) -> bool:
+    """Whether ``space`` has an ordinal parameter (a Ray Tune ``param_space``'s numeric range,
+    one smooth coordinate of the encoding)."""
+    return isinstance(space, MixedSpace) and any(p.kind == "ordinal" for p in space.params)
+
+
+def default_predictor(space: SearchSpace) -> str:
+    """The predictor a predictor-based optimizer uses on ``space`` unless told: ``"gp"`` where
+    it has an ordinal parameter (on the mixed ``param_space`` bench the ensemble's searches
+    stall far from the optimum there and the Gaussian process's do not: ``docs/ednag.md``),
+    else ``"mlp_ensemble"``.
+
+    >>> from ednag.spaces import make_space
+    >>> default_predictor(make_space("nb201"))
+    'mlp_ensemble'
+    """
+    return "gp" if has_ordinal(space) else "mlp_ensemble"
 
 
 def make_predictor(name: str = "mlp_ensemble", seed: int = 0, **params: Any) -> Predictor:
@@ -61,6 +82,8 @@ __all__ = [
     "Predictor",
     "PredictorError",
     "make_encoder",
+    "default_predictor",
+    "has_ordinal",
     "make_predictor",
     "predictor_param_names",
     "transform_targets",

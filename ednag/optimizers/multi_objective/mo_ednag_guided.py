@@ -152,7 +152,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
         kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
-        if kwargs.get("predictor", "mlp_ensemble") == "mlp_ensemble":
+        # the settings its tables were measured with, on every space (the single-objective
+        # search takes a Gaussian process and Thompson draws on a numeric param_space)
+        kwargs.setdefault("acquisition", "ucb")
+        if kwargs.setdefault("predictor", "mlp_ensemble") == "mlp_ensemble":
             kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
                                           **(kwargs.get("predictor_params") or {})}
         super().__init__(space, seed, max_queries, config, **kwargs)
