@@ -19,7 +19,6 @@ from ednag.checks import int_at_least
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import (
-    PREDICTORS,
     default_predictor,
     make_encoder,
     make_predictor,
@@ -118,10 +117,9 @@ class Bananas(PredictorRounds):
 
     Each round refits the predictor (``predictor``: ``"mlp_ensemble"``, 5 MLPs, or ``"gp"``, a
     Gaussian process; unless told, :func:`~ednag.predictors.default_predictor`: the process on
-    a space with an ordinal parameter, else the ensemble) from scratch on every usable query so far (failures never
-    train it), with targets mapped by ``target`` (default ``quantile``: normal scores of the
-    ranks), on the ``encoding``
-    (``onehot`` or, on NB201, ``path``). Candidates (``candidates="mutation"``): ``num_mutations``
+    a space with an ordinal parameter, else the ensemble) from scratch on every usable query so
+    far (failures never train it), with targets mapped by ``target`` (default ``quantile``:
+    normal scores of the ranks), on the ``encoding`` (``onehot`` or, on NB201, ``path``). Candidates (``candidates="mutation"``): ``num_mutations``
     children of the ``num_parents`` best architectures, each made by 1..``max_edits`` random
     one-decision mutations of its parent, plus ``num_random`` random architectures; or every
     unseen architecture (``"all"``, for small spaces). The round waits for all its results
@@ -170,9 +168,6 @@ class Bananas(PredictorRounds):
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
                              f"got {acquisition!r}")
-        if predictor not in PREDICTORS:
-            raise ValueError(f"predictor must be one of {', '.join(PREDICTORS)}; "
-                             f"got {predictor!r}")
         if candidates == "mutation" and num_mutations + num_random == 0:
             raise ValueError("num_mutations + num_random must be positive")
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
@@ -187,7 +182,7 @@ class Bananas(PredictorRounds):
         self.predictor = predictor
         self.target = target
         self.predictor_params = dict(predictor_params or {})
-        make_predictor(predictor, 0, **self.predictor_params)  # checks the parameters now
+        make_predictor(predictor, 0, **self.predictor_params)  # checks name and parameters
         self.refits = 0
 
     # ------------------------------------------------------------------ one round

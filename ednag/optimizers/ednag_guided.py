@@ -30,7 +30,6 @@ from ednag.predictors import (
     has_ordinal,
     make_encoder,
     make_predictor,
-    predictor_param_names,
     transform_targets,
 )
 from ednag.predictors.base import FAILED_BELOW
@@ -102,12 +101,12 @@ class GuidedEDNAG(PredictorRounds):
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
-    ``param_space``'s numeric ranges) gets ``"gp"`` and ``acquisition=`` :data:`ORDINAL_ACQUISITION`,
-    any other space the ensemble and ``ucb``. ``predictor_params`` go to
-    the predictor over :data:`GUIDED_PARAMS_BY_PREDICTOR` (the ensemble trains in ``float32``,
-    reproducible on one machine; pass ``{"dtype": "float64"}`` for double precision,
-    reproducible across machines). The defaults were screened on seeds 1000-1059 and confirmed on seeds 0-99
-    (``docs/ednag.md``, "Five queries a round instead of ten" and "The stall quota's pool").
+    ``param_space``'s numeric ranges) gets ``"gp"`` and ``acquisition=``
+    :data:`ORDINAL_ACQUISITION`, any other space the ensemble and ``ucb``. ``predictor_params``
+    go to the predictor over :data:`GUIDED_PARAMS_BY_PREDICTOR` (the ensemble trains in
+    ``float32``, reproducible on one machine; pass ``{"dtype": "float64"}`` for double
+    precision, reproducible across machines). The defaults were screened on seeds 1000-1059
+    and confirmed on seeds 0-99 (``docs/ednag.md``, "Five queries a round instead of ten" and "The stall quota's pool").
 
     >>> from ednag.spaces import make_space
     >>> opt = GuidedEDNAG(make_space("nb201"), seed=0, max_queries=20)
@@ -180,7 +179,6 @@ class GuidedEDNAG(PredictorRounds):
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}; "
                              f"got {acquisition!r}")
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
-        predictor_param_names(predictor)  # names the allowed predictors if unknown
         self.config = resolve_config(GUIDED_DEFAULT if config is None else config, **overrides)
         self.encoding = make_encoding(space, self.config.encoding)
         self.encoder = make_encoder(space, predictor_encoding)
@@ -192,7 +190,7 @@ class GuidedEDNAG(PredictorRounds):
         self.predictor = predictor
         self.predictor_params = {**GUIDED_PARAMS_BY_PREDICTOR.get(predictor, {}),
                                  **(predictor_params or {})}
-        make_predictor(predictor, 0, **self.predictor_params)  # checks the parameters
+        make_predictor(predictor, 0, **self.predictor_params)  # checks name and parameters
         self.rounds = 0
         self.generation = -1
         self.patience = patience

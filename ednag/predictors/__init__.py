@@ -41,7 +41,6 @@ def predictor_param_names(name: str) -> tuple[str, ...]:
     return tuple(p for p in inspect.signature(PREDICTOR_CLASSES[name]).parameters if p != "seed")
 
 
-
 def has_ordinal(space: SearchSpace) -> bool:
     """Whether ``space`` has an ordinal parameter (a Ray Tune ``param_space``'s numeric range,
     one smooth coordinate of the encoding)."""
@@ -81,9 +80,9 @@ __all__ = [
     "MLPEnsemble",
     "Predictor",
     "PredictorError",
-    "make_encoder",
     "default_predictor",
     "has_ordinal",
+    "make_encoder",
     "make_predictor",
     "predictor_param_names",
     "transform_targets",

@@ -109,36 +109,40 @@ class GaussianProcess:
         assert self.X is not None
         return np.exp(-squared_distances(X, self.X) / (2.0 * self.length2))
 
+    def _posterior(self, X: np.ndarray, caller: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The kernel ``Ks`` (m, n) between ``X`` and the training encodings, ``K^-1 k_*`` per
+        row (m, n), and the posterior mean and standard deviation in standardised units."""
+        if self._factor is None:
+            raise PredictorError(f"{caller}() called before fit()")
+        Ks = self._cross(X)
+        v = cho_solve(self._factor, Ks.T).T
+        var = np.maximum(1.0 - (Ks * v).sum(axis=1), 0.0) * self.amplitude
+        return Ks, v, Ks @ self._alpha, np.sqrt(var)
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation (of the latent function), in ``y``'s units."""
-        if self._factor is None:
-            raise PredictorError("predict() called before fit()")
-        Ks = self._cross(np.asarray(X, dtype=np.float64))
-        mean = Ks @ self._alpha
-        v = cho_solve(self._factor, Ks.T)
-        var = np.maximum(1.0 - (Ks * v.T).sum(axis=1), 0.0) * self.amplitude
-        return mean * self._y_std + self._y_mean, np.sqrt(var) * self._y_std
+        _, _, mean, std = self._posterior(np.asarray(X, dtype=np.float64), "predict")
+        return mean * self._y_std + self._y_mean, std * self._y_std
 
     def predict_grad(self, X: np.ndarray, kappa: float = 0.0
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(mean, std, grad)``: :meth:`predict` and the gradient (m, d) of
         ``mean + kappa * std`` with respect to the encodings ``X`` (m, d)."""
-        if self._factor is None or self.X is None:
-            raise PredictorError("predict_grad() called before fit()")
         X = np.asarray(X, dtype=np.float64)
-        Ks = self._cross(X)  # (m, n)
-        v = cho_solve(self._factor, Ks.T).T  # (m, n): K^-1 k_*
-        var = np.maximum(1.0 - (Ks * v).sum(axis=1), 0.0) * self.amplitude
-        std = np.sqrt(var)
+        Ks, v, mean, std = self._posterior(X, "predict_grad")
+        train = self.X
+        assert train is not None
+
         # d k(x, x_i) / dx = k(x, x_i) (x_i - x) / length2
         def weighted(w: np.ndarray) -> np.ndarray:  # sum_i w_i d k_i / dx, per row of X
             wk = w * Ks
-            return (wk @ self.X - wk.sum(axis=1, keepdims=True) * X) / self.length2
+            return (wk @ train - wk.sum(axis=1, keepdims=True) * X) / self.length2
+
         grad = weighted(np.broadcast_to(self._alpha, Ks.shape))
         if kappa:
             safe = np.where(std > 0, std, 1.0)
             # d std = d var / (2 std), d var = -2 amplitude k_*^T K^-1 d k_*
             grad = grad + kappa * np.where(std[:, None] > 0,
                                            -self.amplitude * weighted(v) / safe[:, None], 0.0)
-        mean = Ks @ self._alpha
         return (mean * self._y_std + self._y_mean, std * self._y_std, grad * self._y_std)
