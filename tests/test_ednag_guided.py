@@ -105,6 +105,69 @@ def test_stall_quota_counts_rounds_without_a_better_result():
     assert (on._stall_quota(5), off._stall_quota(5)) == (3, 0)
 
 
+def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
+    """``restart_rounds``: after that many stale rounds a second search chooses each round's
+    queries outside the first search's stall quota; it starts with ``num_init`` random queries
+    of its own, fits only on its own queries, never asks a known architecture, and starts
+    afresh when it stalls as long itself; off by default, and the same run until it starts."""
+    with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
+        GuidedEDNAG(NB201, restart_rounds=0)
+    assert GuidedEDNAG(NB201).restart_rounds is None
+    fitted_on, second = [], []
+    real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
+
+    def search(self, history, k, plain=True):
+        fitted_on.append(len(history))
+        return real_search(self, history, k, plain)
+
+    def restart(self, k, taken):
+        second.append((k, len(taken)))
+        return real_restart(self, k, taken)
+
+    monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
+    monkeypatch.setattr(GuidedEDNAG, "_restart_round", restart)
+    five = {"batch_size": 5, "stall_rounds": None, "diffusions_per_round": 1}
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=90, restart_rounds=2, **five)
+    batches = drive(opt, lambda a: 1.0)  # flat: nothing beats the first round
+    # rounds of 5 after 10 random: the first search fits on 10, 15, 20 queries (2 stale
+    # rounds); from then on it still fits on every query (25, 30, ...) but, without a stall
+    # quota, leaves all 5 to the second search: 2 random rounds of its own, then fits on its
+    # own 10, 15, 20 (stalled twice: afresh), random again ...
+    assert fitted_on[:11] == [10, 15, 20, 25, 30, 35, 10, 40, 15, 45, 20]
+    assert second[:3] == [(5, 0)] * 3
+    assert opt.restarts == 3 and opt.num_queries == 90
+    off = GuidedEDNAG(NB201, seed=0, max_queries=90, **five)
+    assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until it starts
+    # with the stall quota (3 of 5 after 4 stale rounds) the first search keeps its quota
+    second.clear()
+    drive(GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5,
+                      diffusions_per_round=1), lambda a: 1.0)
+    assert second and set(second) == {(2, 3)}
+
+
+def test_a_better_result_ends_the_second_search():
+    opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, stall_rounds=None,
+                      diffusions_per_round=1)
+    while not opt._restart_keys:  # flat until the second search has asked something
+        opt.tell([(a, 1.0) for a in opt.ask()])
+    batch = opt.ask()
+    opt.tell([(a, 2.0 if i == 0 else 1.0) for i, a in enumerate(batch)])
+    opt.tell([(a, 1.0) for a in opt.ask()])
+    assert opt._restart_keys is None and opt.restarts == 1  # one search again
+    assert opt._stale_rounds == 0
+
+
+def test_a_run_pickled_during_its_second_search_resumes_the_same():
+    import pickle
+
+    opt = GuidedEDNAG(NB201, seed=2, max_queries=70, restart_rounds=2, stall_rounds=None)
+    while opt.num_queries < 40:
+        opt.tell([(a, 1.0) for a in opt.ask()])
+    assert opt._restart_keys is not None
+    copy = pickle.loads(pickle.dumps(opt))
+    assert drive(copy, smooth) == drive(opt, smooth)
+
+
 def test_a_gaussian_process_can_guide_it_with_its_own_parameters():
     """``predictor="gp"``: every round fits a Gaussian process (the stall quota's second model
     with ``prior_scale`` as its amplitude), the run is reproducible and differs from the
@@ -288,9 +351,9 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
 
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
-    del opt.stall_pool, opt.predictor  # as earlier releases pickled it
+    del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
     old = pickle.loads(pickle.dumps(opt))
-    assert (old.stall_pool, old.predictor) == ("priors", "mlp_ensemble")
+    assert (old.stall_pool, old.predictor, old.restart_rounds) == ("priors", "mlp_ensemble", None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

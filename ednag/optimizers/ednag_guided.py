@@ -98,6 +98,13 @@ class GuidedEDNAG(PredictorRounds):
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
     ``guided_samples`` (0: off) more candidates every round: that many samples of the same
     guided score model join the free diffusions' and the random ones (also one-hot only).
+    ``restart_rounds`` (``None``: off): once that many rounds in a row found nothing better, a
+    second search starts beside the first and takes each round's queries outside the stall
+    quota (which the first search keeps): it forgets every earlier query (``num_init`` random
+    queries of its own, then rounds like these on its own queries only, never asking a known
+    architecture again) and starts afresh when it stalls as long itself; as soon as any query
+    beats the best before the stall, one search goes on, on every query (``docs/ednag.md``, "A
+    second search after a stall").
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -124,6 +131,13 @@ class GuidedEDNAG(PredictorRounds):
     stall_score: Any = None
     #: an optimizer pickled before ``predictor`` existed resumes with the ensemble
     predictor: str = "mlp_ensemble"
+    #: ... and one pickled before ``restart_rounds`` existed without a second search
+    restart_rounds: int | None = None
+    #: the second search: the keys of the architectures it asked (``None``: none runs), its
+    #: (best fitness, stale rounds), and how many have begun
+    _restart_keys: set[str] | None = None
+    _restart_progress: tuple[float, int] = (-np.inf, 0)
+    restarts: int = 0
 
     def __init__(
         self,
@@ -148,6 +162,7 @@ class GuidedEDNAG(PredictorRounds):
         stall_pool: str = "both",
         guided_samples: int = 0,
         predictor: str | None = None,
+        restart_rounds: int | None = None,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -166,6 +181,7 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("global_diffusions", global_diffusions, 0)
         int_at_least("num_random", num_random, 0)
         int_at_least("guided_samples", guided_samples, 0)
+        int_at_least("restart_rounds", restart_rounds, 1, optional=True)
         sampler = (f"stall_pool={stall_pool!r}" if "diffusion" in stall_pool
                    else "guided_samples" if guided_samples else None)
         if sampler and predictor_encoding != "onehot":
@@ -200,39 +216,52 @@ class GuidedEDNAG(PredictorRounds):
         self.stall_prior_scale = float(stall_prior_scale)
         self.stall_pool = stall_pool
         self.guided_samples = guided_samples
+        self.restart_rounds = restart_rounds
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
 
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:
-        """Refit, run the free diffusions, return the ``k`` best unseen architectures met."""
-        archs = [a for a, f in self.history if f > FAILED_BELOW]
-        targets = transform_targets(np.array([f for a, f in self.history if f > FAILED_BELOW]),
-                                    self.target)
-        model = self._fit(archs, targets)
+        """A round of the search on every query; while a second search runs, the first keeps
+        only its stall quota and the second chooses the rest."""
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
-        self._note_progress(max(f for _, f in self.history))
+        if not self._restart_running():
+            return self._search_round(self.history, k)
+        quota = self._search_round(self.history, k, plain=False)
+        return quota + self._restart_round(k - len(quota), quota)
+
+    def _search_round(self, history: list[tuple[Choices, float]], k: int,
+                      plain: bool = True) -> list[Choices]:
+        """Refit on ``history``, run the free diffusions, return the ``k`` best unseen
+        architectures met (``plain=False``: only the stall quota's picks)."""
+        archs = [a for a, f in history if f > FAILED_BELOW]
+        targets = transform_targets(np.array([f for a, f in history if f > FAILED_BELOW]),
+                                    self.target)
+        model = self._fit(archs, targets)
+        self._note_progress(max(f for _, f in history))
         if self._stalled():
             return self._explore(model, k)
         #: key -> score this round: true target (evaluated) or acquisition (unseen)
         known = {self.space.key(a): float(t) for a, t in zip(archs, targets, strict=True)}
         worst = float(targets.min()) - 1.0
-        for a, f in self.history:
+        for a, f in history:
             if f <= FAILED_BELOW:
                 known[self.space.key(a)] = worst
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
 
-        extra = self._sampled(model, self.guided_samples) if self.guided_samples else []
-        pool = self._free_pool(known, worst, self._acquisition(model), archive, extra=extra)
         q = self._stall_quota(k)
-        picks = self._top_unseen(pool, k - q)
+        picks: list[Choices] = []
+        if plain:
+            extra = self._sampled(model, self.guided_samples) if self.guided_samples else []
+            pool = self._free_pool(known, worst, self._acquisition(model), archive, extra=extra)
+            picks = self._top_unseen(pool, k - q)
         if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
             # mutants: all of the quota; both, mutants+diffusion: its larger half
             m = q if self.stall_pool == "mutants" else q - q // 2
-            picks += self._mutant_picks(model, picks, m)
+            picks += self._mutant_picks(model, history, picks, m)
             q -= m
         if q and self.stall_pool.endswith("diffusion"):
             picks += self._diffusion_picks(model, picks, q)
@@ -241,12 +270,14 @@ class GuidedEDNAG(PredictorRounds):
             picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
         return picks
 
-    def _mutant_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
+    def _mutant_picks(self, model: Any, history: list[tuple[Choices, float]],
+                      taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``): BANANAS' round on ``model``,
-        one Thompson draw per candidate among mutants of the best and random cells."""
+        one Thompson draw per candidate among mutants of the best of ``history`` and random
+        cells."""
         exclude = {self.space.key(a) for a in taken}
         cands = mutation_candidates(
-            self.space, self.rng, self._best_evaluated(STALL_PARENTS), STALL_MUTANTS,
+            self.space, self.rng, self._best_evaluated(STALL_PARENTS, history), STALL_MUTANTS,
             STALL_EDITS, self.num_random,
             lambda a: self._unseen(a) and self.space.key(a) not in exclude)
         return self._thompson_picks(model, cands, q)
@@ -280,8 +311,9 @@ class GuidedEDNAG(PredictorRounds):
 
     def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
                     exclude: frozenset[str] = frozenset()) -> list[Choices]:
-        """The ``k`` best of a scorer's pool (spread over distinct architectures)."""
-        items = [v for key, v in pool.items() if key not in exclude]
+        """The ``k`` best unseen architectures of a scorer's pool (spread over distinct
+        architectures; the second search's pool may hold architectures the first asked)."""
+        items = [v for key, v in pool.items() if key not in exclude and self._unseen(v[0])]
         if not items or k < 1:
             return []
         return spread_top_k(self.space, [a for a, _, _ in items],
@@ -374,6 +406,58 @@ class GuidedEDNAG(PredictorRounds):
         for _ in range(self.global_diffusions):
             self._diffuse(score, archive, anchored=False)
         score([self.space.sample(self.rng) for _ in range(self.num_random)])
+
+    # ------------------------------------------------------------------ the second search
+    def _restart_running(self) -> bool:
+        """Whether a second search runs this round, starting or ending it first: it starts
+        after ``restart_rounds`` stale rounds of the search on every query and ends when any
+        query beats that search's best (then the first search takes the whole round)."""
+        if self.restart_rounds is None:
+            return False
+        if self._restart_keys is not None:
+            if max(f for _, f in self.history) <= self._best_seen:
+                return True
+            self._restart_keys = None  # a better result: one search again, on every query
+            return False
+        if self._stale_rounds < self.restart_rounds:
+            return False
+        self._start_restart()
+        return True
+
+    def _start_restart(self) -> None:
+        """A fresh second search: no query of its own yet, no best, no stale round."""
+        self._restart_keys, self._restart_progress = set(), (-np.inf, 0)
+        self.restarts += 1
+
+    def _restart_round(self, k: int, taken: list[Choices]) -> list[Choices]:
+        """``k`` unseen architectures (not in ``taken``) from the second search, on its own
+        queries: random until it has ``num_init`` (two usable), then a round like the first
+        search's with its own stall count; a fresh second search follows one that stalled
+        ``restart_rounds`` rounds."""
+        if k < 1:
+            return []
+        keys = self._restart_keys
+        own = [(a, f) for a, f in self.history if self.space.key(a) in keys]
+        exclude = {self.space.key(a) for a in taken}
+        if len(own) < self.num_init or sum(f > FAILED_BELOW for _, f in own) < 2:
+            picks = []
+        else:
+            first = self._best_seen, self._stale_rounds
+            self._best_seen, self._stale_rounds = self._restart_progress
+            try:
+                picks = self._search_round(own, k)
+            finally:
+                self._restart_progress = self._best_seen, self._stale_rounds
+                self._best_seen, self._stale_rounds = first
+        picks = [a for a in picks if self.space.key(a) not in exclude]
+        if len(picks) < k:  # its random start, or a pick the first search took: random ones
+            exclude.update(self.space.key(a) for a in picks)
+            picks += [a for a in self._sample_unseen(k + len(exclude))
+                      if self.space.key(a) not in exclude][: k - len(picks)]
+        keys.update(self.space.key(a) for a in picks)
+        if self._restart_progress[1] >= self.restart_rounds:
+            self._start_restart()  # it stalled as long as the first did: start afresh
+        return picks
 
     def _note_progress(self, best: float) -> None:
         """Count the rounds in a row whose results found nothing better (``best``: the best

@@ -52,11 +52,12 @@ class PredictorRounds(Optimizer):
             self._waiting.discard(self.space.key(choices))
             self.history.append((choices, fitness))
 
-    def _best_evaluated(self, n: int) -> list[Choices]:
-        """The ``n`` architectures of :attr:`history` with the highest fitness, best first
-        (failures left out; ties: the earlier)."""
-        ranked = sorted((item for item in self.history if item[1] > FAILED_BELOW),
-                        key=lambda item: -item[1])
+    def _best_evaluated(self, n: int,
+                        history: list[tuple[Choices, float]] | None = None) -> list[Choices]:
+        """The ``n`` architectures of ``history`` (:attr:`history` by default) with the highest
+        fitness, best first (failures left out; ties: the earlier)."""
+        ranked = sorted((item for item in (self.history if history is None else history)
+                         if item[1] > FAILED_BELOW), key=lambda item: -item[1])
         return [a for a, _ in ranked[:n]]
 
     @abstractmethod
