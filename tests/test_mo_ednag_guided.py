@@ -17,6 +17,8 @@ from ednag.optimizers.multi_objective.mo_ednag_guided import (
     MOGuidedEDNAG,
     front_margin,
     greedy_front_batch,
+    improved,
+    objective_bests,
 )
 from ednag.pareto import Evaluation, hypervolume
 
@@ -136,6 +138,10 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, stall_rounds=0, num_objectives=2)
     with pytest.raises(ValueError, match="stall_pool must be 'priors' for mo_ednag_guided"):
         MOGuidedEDNAG(NB201, stall_pool="mutants", num_objectives=2)
+    with pytest.raises(ValueError, match="guided_samples is not supported"):
+        MOGuidedEDNAG(NB201, guided_samples=5, num_objectives=2)
+    with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
+        MOGuidedEDNAG(NB201, restart_rounds=0, num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):
         MOGuidedEDNAG(NB201, num_objectives=0)
     with pytest.raises(ValueError, match="told 1 objectives, the optimizer has 2"):
@@ -193,3 +199,79 @@ def test_stall_quota_after_rounds_that_add_nothing_to_the_front(monkeypatch):
     first.clear()
     off = MOGuidedEDNAG(NB201, stall_rounds=None, **kwargs)
     assert drive(off, value)[:3] == batches[:3]  # the same until the quota starts
+
+
+def test_objective_bests_prefer_feasible_and_skip_failures():
+    evs = [Evaluation((1.0, -5.0)), Evaluation((3.0, -9.0), violation=1.0),
+           Evaluation((), failed=True), Evaluation((0.5, -1.0))]
+    assert objective_bests(evs, 2).tolist() == [1.0, -1.0]  # the infeasible 3.0 left out
+    assert objective_bests(evs[1:2], 2).tolist() == [3.0, -9.0]  # none feasible: all
+    assert objective_bests(evs[2:3], 2) is None
+    assert improved(np.array([1.0, 2.0]), None)
+    assert improved(np.array([1.0, 2.5]), np.array([1.0, 2.0]))
+    assert not improved(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+
+
+def test_a_second_search_after_the_objectives_stall(monkeypatch):
+    """``restart_rounds``: once no objective's best improved for that many rounds, a second
+    search takes ``stall_queries`` of each round: ``num_init`` random queries of its own, then
+    front rounds fitted on its own queries only (one front mutant each), never a known
+    architecture, afresh when its own bests stall as long; off by default, and the same run
+    until it starts."""
+    assert MOGuidedEDNAG(NB201, num_objectives=2).restart_rounds is None
+    fitted_on: list[tuple[int, int]] = []
+    real = MOGuidedEDNAG._front_round
+
+    def front_round(self, evaluated, k, mutations, taken=frozenset()):
+        fitted_on.append((len(evaluated), k))
+        return real(self, evaluated, k, mutations, taken)
+
+    monkeypatch.setattr(MOGuidedEDNAG, "_front_round", front_round)
+    flat = {"batch_size": 5, "diffusions_per_round": 1, "num_objectives": 2}
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=80, restart_rounds=2, **flat)
+    batches = drive(opt, lambda a: Evaluation((1.0, 1.0)))  # nothing ever improves
+    # 10 random, then rounds of 5 fitted on 10 (the bests' first round) and 15; at 20 the
+    # bests have not improved for 2 rounds, so the first search keeps 2 of 5 and the second
+    # takes 3 (stall_queries): random for 4 rounds, then front rounds on its own 12, 15, 18
+    # queries (its bests stale after 2 of them: afresh), random again, then 12 ...
+    assert fitted_on[:4] == [(10, 5), (15, 5), (20, 2), (25, 2)]
+    assert [n for n, k in fitted_on if k == 3] == [12, 15, 18, 12]
+    assert opt.restarts == 2 and opt.num_queries == 80
+    off = MOGuidedEDNAG(NB201, seed=0, max_queries=80, **flat)
+    assert drive(off, lambda a: Evaluation((1.0, 1.0)))[:3] == batches[:3]
+
+
+def test_a_new_best_objective_ends_the_second_search():
+    opt = MOGuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, batch_size=5,
+                        diffusions_per_round=1, num_objectives=2)
+    while opt._second is None or not opt._second.keys:
+        opt.tell([(a, Evaluation((1.0, 1.0))) for a in opt.ask()])
+    batch = opt.ask()
+    opt.tell([(a, Evaluation((1.0, 2.0) if i == 0 else (1.0, 1.0)))
+              for i, a in enumerate(batch)])
+    opt.tell([(a, Evaluation((1.0, 1.0))) for a in opt.ask()])
+    assert opt._second is None and opt.restarts == 1 and opt._bests_stale == 0
+
+
+def test_a_run_pickled_during_its_second_search_resumes_the_same():
+    import pickle
+
+    opt = MOGuidedEDNAG(NB201, seed=2, max_queries=60, restart_rounds=1, batch_size=5,
+                        diffusions_per_round=1, num_objectives=2)
+    while opt._second is None or len(opt._second.keys) < 12:
+        opt.tell([(a, Evaluation((1.0, 1.0))) for a in opt.ask()])
+
+    def value(a):
+        return Evaluation(two_objectives(a))
+
+    copy = pickle.loads(pickle.dumps(opt))
+    assert drive(copy, value) == drive(opt, value)
+    old = MOGuidedEDNAG(NB201, seed=2, max_queries=30, num_objectives=2)
+    old.tell([(a, value(a)) for a in old.ask()])
+    state = old.__dict__.copy()
+    for name in ("_second", "_bests", "_bests_stale", "restart_rounds", "restarts"):
+        state.pop(name, None)  # as releases before restart_rounds pickled it
+    old.__dict__.clear()
+    old.__dict__.update(state)
+    assert old._second is None and old.restart_rounds is None
+    drive(old, value)

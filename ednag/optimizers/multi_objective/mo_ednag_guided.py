@@ -17,12 +17,17 @@ that the ensembles, which cannot resolve the small accuracy differences between 
 large budgets, do not do on their own). With ``stall_rounds`` (off by default), once that many
 rounds in a row added nothing to the evaluated front, ``stall_queries`` (3) of the predictor's
 picks come from ensembles with randomized priors, which disagree away from the evaluated cells
-(a way out of a front caught in one family of cells).
+(a way out of a front caught in one family of cells). With ``restart_rounds`` (off by
+default), once no objective's best evaluated value has improved for that many rounds in a row,
+a second search on its own queries only takes ``stall_queries`` of each round's queries until
+one objective's best improves (:class:`SecondSearch`; ``ednag_guided``'s option of that name,
+with the objectives' bests in place of the one best).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,7 +39,7 @@ from ednag.optimizers.ednag_guided import GuidedEDNAG
 from ednag.optimizers.evo_diffusion.config import EDNAGConfig
 from ednag.optimizers.multi_objective.base import MultiObjective
 from ednag.optimizers.unseen import random_unseen
-from ednag.pareto import evaluation_arrays, non_dominated_ranks
+from ednag.pareto import Evaluation, evaluation_arrays, non_dominated_ranks
 from ednag.predictors import transform_targets
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -97,6 +102,35 @@ def greedy_front_batch(vectors: np.ndarray, front: np.ndarray, k: int) -> list[i
     return chosen
 
 
+def objective_bests(evaluations: list[Evaluation], num_objectives: int) -> np.ndarray | None:
+    """Each objective's best value (maximise orientation) among the successful evaluations,
+    the feasible ones when any is; ``None`` without a successful one."""
+    usable = [ev for ev in evaluations if not ev.failed]
+    if not usable:
+        return None
+    pts, viol = evaluation_arrays(usable, num_objectives)
+    return (pts[viol <= 0] if (viol <= 0).any() else pts).max(axis=0)
+
+
+def improved(bests: np.ndarray | None, before: np.ndarray | None) -> bool:
+    """Whether some objective's best beats its value in ``before`` (``None``: nothing yet)."""
+    return bests is not None and (before is None or bool(np.any(bests > before)))
+
+
+@dataclass
+class SecondSearch:
+    """The state of ``mo_ednag_guided``'s second search: the keys it asked, each objective's
+    best when it began (beating one ends it), its own bests and stale rounds (as many as
+    ``restart_rounds`` start it afresh) and its own front-stall counters (its stall quota)."""
+
+    start: np.ndarray
+    keys: set[str] = field(default_factory=set)
+    bests: np.ndarray | None = None
+    stale_rounds: int = 0
+    front_keys: frozenset[str] = frozenset()
+    front_stale: int = 0
+
+
 class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     """Predictor-guided multi-objective EDNAG (see the module docstring).
 
@@ -115,6 +149,12 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``stall_queries`` of the round's predictor picks come from ensembles with randomized
     priors of scale ``stall_prior_scale``, one per objective, whose own free diffusions they
     score (as in the single-objective search);
+    ``restart_rounds`` (``None``: off): once no objective's best evaluated value has improved
+    for that many rounds in a row, a second search starts and takes ``stall_queries`` of each
+    round's queries: it forgets every earlier query (``num_init`` random queries of its own,
+    then rounds like these on its own queries only, one of them a front mutant), never asks a
+    known architecture and starts afresh when its own bests stall that long; as soon as one
+    objective's best beats its value at the start, one search goes on, on every query;
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
 
@@ -128,6 +168,12 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     """
 
     name = "mo_ednag_guided"
+    #: each objective's best at the last round and the rounds in a row it has not improved
+    #: (they start the second search); the second search, ``None`` while none runs (class
+    #: values: an optimizer pickled before ``restart_rounds`` existed resumes without one)
+    _bests: np.ndarray | None = None
+    _bests_stale: int = 0
+    _second: SecondSearch | None = None
 
     def __init__(
         self,
@@ -144,6 +190,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         if "patience" in kwargs:
             raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
                              "ednag_guided only; the multi-objective search has stall_rounds)")
+        if kwargs.get("guided_samples"):
+            raise ValueError("guided_samples is not supported by mo_ednag_guided (single-"
+                             "objective ednag_guided only)")
         if kwargs.setdefault("stall_pool", "priors") != "priors":
             raise ValueError("stall_pool must be 'priors' for mo_ednag_guided (its stall quota "
                              "draws from ensembles with randomized priors; the other pools "
@@ -174,7 +223,20 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
 
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:
-        items = [(c, ev) for c, ev in self._evaluated.values() if not ev.failed]
+        """A round on every query; while a second search runs, it takes ``stall_queries`` of
+        the round's ``k`` queries."""
+        self.rounds += 1
+        self.generation = self.rounds - 1
+        m = min(self.stall_queries, k - 1) if self._second_running() else 0
+        picks = self._front_round(self._evaluated, k - m, self.front_mutations)
+        return picks + self._second_round(m, picks) if m > 0 else picks
+
+    def _front_round(self, evaluated: dict[str, tuple[Choices, Evaluation]], k: int,
+                     mutations: int, taken: frozenset[str] = frozenset()) -> list[Choices]:
+        """Refit on ``evaluated``, run the free diffusions, return ``k`` unseen architectures
+        not in ``taken`` (``mutations`` of them front mutants); updates the front-stall
+        counters."""
+        items = [(c, ev) for c, ev in evaluated.values() if not ev.failed]
         archs = [c for c, _ in items]
         pts, viol = evaluation_arrays([ev for _, ev in items], self.num_objectives)
         targets = np.column_stack([transform_targets(pts[:, j], self.target)
@@ -182,8 +244,6 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         models = [self._fit(archs, targets[:, j]) for j in range(self.num_objectives)]
         scale = float(viol.max()) if len(viol) else 0.0
         viol_model = self._fit(archs, viol / scale) if scale > 0 else None
-        self.rounds += 1
-        self.generation = self.rounds - 1
         feasible = viol <= 0
         ranks = non_dominated_ranks(targets, viol)
         front_idx = np.flatnonzero(ranks == 0) if feasible.any() else np.zeros(0, dtype=int)
@@ -195,7 +255,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             margin = min(margin, 1e6)  # the only front point: finite
             known[self.space.key(arch)] = margin - (INFEASIBLE_PENALTY + v if v > 0 else 0.0)
         worst = min(known.values(), default=0.0) - 1.0
-        for c, ev in self._evaluated.values():
+        for c, ev in evaluated.values():
             if ev.failed:
                 known[self.space.key(c)] = worst
 
@@ -207,10 +267,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         size = max(self.config.archive_size, len(front_idx), 1)
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        pool = self._free_pool(known, worst, self._predicted(models, viol_model, scale, front),
-                               archive)
+        pool = self._unseen_pool(self._free_pool(
+            known, worst, self._predicted(models, viol_model, scale, front), archive, taken))
         mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
-                                      min(self.front_mutations, k))
+                                      min(mutations, k))
         k -= len(mutants)
         for child in mutants:
             pool.pop(self.space.key(child), None)
@@ -219,11 +279,78 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         if q:
             spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
                       for j in range(self.num_objectives)]
-            taken = frozenset(self.space.key(c) for c in picks)
-            pool = self._free_pool(known, worst,
-                                   self._predicted(spread, viol_model, scale, front), archive,
-                                   taken)
+            chosen = taken | {self.space.key(c) for c in picks}
+            pool = self._unseen_pool(self._free_pool(
+                known, worst, self._predicted(spread, viol_model, scale, front), archive,
+                chosen))
             picks += self._front_picks(pool, front, q)
+        return picks
+
+    def _unseen_pool(self, pool: dict[str, tuple[Choices, float, Any]]
+                     ) -> dict[str, tuple[Choices, float, Any]]:
+        """``pool`` without the architectures already asked (the second search's pool meets
+        the first search's queries as unseen; the first's never does)."""
+        return {key: v for key, v in pool.items() if self._unseen(v[0])}
+
+    # ------------------------------------------------------------------ the second search
+    def _second_running(self) -> bool:
+        """Whether a second search runs this round, counting the rounds in a row in which no
+        objective's best improved and starting or ending it first: it starts after
+        ``restart_rounds`` such rounds and ends when one objective's best beats its value at
+        its start."""
+        if self.restart_rounds is None:
+            return False
+        bests = objective_bests([ev for _, ev in self._evaluated.values()],
+                                self.num_objectives)
+        if improved(bests, self._bests):
+            self._bests, self._bests_stale = bests, 0
+        else:
+            self._bests_stale += 1
+        if self._second is not None:
+            if not improved(bests, self._second.start):
+                return True
+            self._second = None  # one objective beat its best: one search again
+            return False
+        if self._bests_stale < self.restart_rounds or bests is None:
+            return False
+        self._start_second(bests)
+        return True
+
+    def _start_second(self, start: np.ndarray) -> None:
+        """A fresh second search: no query of its own, the objectives' bests ``start``."""
+        self._second = SecondSearch(start=start)
+        self.restarts += 1
+
+    def _second_round(self, k: int, taken: list[Choices]) -> list[Choices]:
+        """``k`` unseen architectures (not in ``taken``) from the second search, on its own
+        queries: random until it has ``num_init`` (two usable), then a front round on them
+        with one front mutant and its own front-stall counters; a fresh second search follows
+        one whose own bests stalled ``restart_rounds`` rounds."""
+        second = self._second
+        own = {key: v for key, v in self._evaluated.items() if key in second.keys}
+        exclude = frozenset(self.space.key(a) for a in taken)
+        picks: list[Choices] = []
+        if len(own) >= self.num_init and sum(not ev.failed for _, ev in own.values()) >= 2:
+            bests = objective_bests([ev for _, ev in own.values()], self.num_objectives)
+            if improved(bests, second.bests):
+                second.bests, second.stale_rounds = bests, 0
+            else:
+                second.stale_rounds += 1
+            first = self._front_keys, self._stale_rounds
+            self._front_keys, self._stale_rounds = second.front_keys, second.front_stale
+            try:
+                picks = self._front_round(own, k, min(self.front_mutations, 1), exclude)
+            finally:
+                second.front_keys, second.front_stale = self._front_keys, self._stale_rounds
+                self._front_keys, self._stale_rounds = first
+        picks = [a for a in picks if self.space.key(a) not in exclude][:k]
+        if len(picks) < k:  # its random start, or too few candidates met: random ones
+            skip = exclude | {self.space.key(a) for a in picks}
+            picks += [a for a in self._sample_unseen(k + len(skip))
+                      if self.space.key(a) not in skip][: k - len(picks)]
+        second.keys.update(self.space.key(a) for a in picks)
+        if second.stale_rounds >= self.restart_rounds:
+            self._start_second(second.start)  # it stalled as long as the first: afresh
         return picks
 
     def _predicted(self, models: list[Any], viol_model: Any, scale: float, front: np.ndarray
