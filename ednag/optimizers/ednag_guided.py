@@ -449,14 +449,22 @@ class GuidedEDNAG(PredictorRounds):
             finally:
                 self._restart_progress = self._best_seen, self._stale_rounds
                 self._best_seen, self._stale_rounds = first
-        picks = [a for a in picks if self.space.key(a) not in exclude]
-        if len(picks) < k:  # its random start, or a pick the first search took: random ones
-            exclude.update(self.space.key(a) for a in picks)
-            picks += [a for a in self._sample_unseen(k + len(exclude))
-                      if self.space.key(a) not in exclude][: k - len(picks)]
+        # its random start, or a pick the first search took: random ones
+        picks = self._topped_up(picks, k, exclude)
         keys.update(self.space.key(a) for a in picks)
         if self._restart_progress[1] >= self.restart_rounds:
             self._start_restart()  # it stalled as long as the first did: start afresh
+        return picks
+
+    def _topped_up(self, picks: list[Choices], k: int, exclude: set[str] | frozenset[str]
+                   ) -> list[Choices]:
+        """The first ``k`` of ``picks`` outside ``exclude``, topped up to ``k`` with random
+        unseen architectures outside it (a second search's round)."""
+        picks = [a for a in picks if self.space.key(a) not in exclude][:k]
+        if len(picks) < k:
+            skip = set(exclude) | {self.space.key(a) for a in picks}
+            picks += [a for a in self._sample_unseen(k + len(skip))
+                      if self.space.key(a) not in skip][: k - len(picks)]
         return picks
 
     def _note_progress(self, best: float) -> None:

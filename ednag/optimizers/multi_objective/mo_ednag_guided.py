@@ -343,11 +343,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             finally:
                 second.front_keys, second.front_stale = self._front_keys, self._stale_rounds
                 self._front_keys, self._stale_rounds = first
-        picks = [a for a in picks if self.space.key(a) not in exclude][:k]
-        if len(picks) < k:  # its random start, or too few candidates met: random ones
-            skip = exclude | {self.space.key(a) for a in picks}
-            picks += [a for a in self._sample_unseen(k + len(skip))
-                      if self.space.key(a) not in skip][: k - len(picks)]
+        picks = self._topped_up(picks, k, exclude)  # its random start, or too few met
         second.keys.update(self.space.key(a) for a in picks)
         if second.stale_rounds >= self.restart_rounds:
             self._start_second(second.start)  # it stalled as long as the first: afresh
