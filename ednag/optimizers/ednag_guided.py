@@ -309,11 +309,11 @@ class GuidedEDNAG(PredictorRounds):
                                  eta=1.0, scale=1.0, kappa=0.0)
         return encoding.decode_batch(samples)
 
-    def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
-                    exclude: frozenset[str] = frozenset()) -> list[Choices]:
-        """The ``k`` best unseen architectures of a scorer's pool (spread over distinct
-        architectures; the second search's pool may hold architectures the first asked)."""
-        items = [v for key, v in pool.items() if key not in exclude and self._unseen(v[0])]
+    def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int
+                    ) -> list[Choices]:
+        """The ``k`` best of a free search's pool (unseen architectures, spread over distinct
+        ones)."""
+        items = list(pool.values())
         if not items or k < 1:
             return []
         return spread_top_k(self.space, [a for a, _, _ in items],
@@ -327,7 +327,7 @@ class GuidedEDNAG(PredictorRounds):
         spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
         exclude = frozenset(self.space.key(a) for a in taken)
         pool = self._free_pool(known, worst, self._acquisition(spread), archive, exclude)
-        return self._top_unseen(pool, q, exclude)
+        return self._top_unseen(pool, q)
 
     def _fit(self, archs: list[Choices], y: np.ndarray, **params: Any) -> Any:
         """A fresh predictor (seeded from the run's generator) fitted on ``archs`` -> ``y``;
@@ -395,7 +395,9 @@ class GuidedEDNAG(PredictorRounds):
         self._explore_free(score, archive)
         if extra:
             score(extra)
-        return pool
+        # a second search's ``known`` holds only its own queries: the other asked ones stay
+        # scored (its diffusions still meet them) but out of the pool
+        return {key: v for key, v in pool.items() if self._unseen(v[0])}
 
     def _explore_free(self, score: Callable[[list[Choices | None]], np.ndarray],
                       archive: list[tuple[float, Choices]]) -> None:

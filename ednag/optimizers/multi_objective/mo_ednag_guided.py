@@ -267,8 +267,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         size = max(self.config.archive_size, len(front_idx), 1)
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        pool = self._unseen_pool(self._free_pool(
-            known, worst, self._predicted(models, viol_model, scale, front), archive, taken))
+        pool = self._free_pool(known, worst, self._predicted(models, viol_model, scale, front),
+                               archive, taken)
         mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
                                       min(mutations, k))
         k -= len(mutants)
@@ -280,17 +280,11 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
                       for j in range(self.num_objectives)]
             chosen = taken | {self.space.key(c) for c in picks}
-            pool = self._unseen_pool(self._free_pool(
-                known, worst, self._predicted(spread, viol_model, scale, front), archive,
-                chosen))
+            pool = self._free_pool(known, worst,
+                                   self._predicted(spread, viol_model, scale, front), archive,
+                                   chosen)
             picks += self._front_picks(pool, front, q)
         return picks
-
-    def _unseen_pool(self, pool: dict[str, tuple[Choices, float, Any]]
-                     ) -> dict[str, tuple[Choices, float, Any]]:
-        """``pool`` without the architectures already asked (the second search's pool meets
-        the first search's queries as unseen; the first's never does)."""
-        return {key: v for key, v in pool.items() if self._unseen(v[0])}
 
     # ------------------------------------------------------------------ the second search
     def _second_running(self) -> bool:
