@@ -109,10 +109,13 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     """``restart_rounds``: after that many stale rounds a second search chooses each round's
     queries outside the first search's stall quota; it starts with ``num_init`` random queries
     of its own, fits only on its own queries, never asks a known architecture, and starts
-    afresh when it stalls as long itself; off by default, and the same run until it starts."""
+    afresh when it stalls as long itself; the same run until it starts."""
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
         GuidedEDNAG(NB201, restart_rounds=0)
-    assert GuidedEDNAG(NB201).restart_rounds is None
+    with pytest.raises(ValueError, match="restart_after must be an int >= 0"):
+        GuidedEDNAG(NB201, restart_after=-1)
+    default = GuidedEDNAG(NB201)
+    assert (default.restart_rounds, default.restart_after) == (6, 100)
     fitted_on, second = [], []
     real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
 
@@ -127,7 +130,7 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
     monkeypatch.setattr(GuidedEDNAG, "_restart_round", restart)
     five = {"batch_size": 5, "stall_rounds": None, "diffusions_per_round": 1}
-    opt = GuidedEDNAG(NB201, seed=0, max_queries=90, restart_rounds=2, **five)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=90, restart_rounds=2, restart_after=0, **five)
     batches = drive(opt, lambda a: 1.0)  # flat: nothing beats the first round
     # rounds of 5 after 10 random: the first search fits on 10, 15, 20 queries (2 stale
     # rounds); from then on it still fits on every query (25, 30, ...) but, without a stall
@@ -136,18 +139,39 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     assert fitted_on[:11] == [10, 15, 20, 25, 30, 35, 10, 40, 15, 45, 20]
     assert second[:3] == [(5, 0)] * 3
     assert opt.restarts == 3 and opt.num_queries == 90
-    off = GuidedEDNAG(NB201, seed=0, max_queries=90, **five)
+    off = GuidedEDNAG(NB201, seed=0, max_queries=90, restart_rounds=None, **five)
     assert drive(off, lambda a: 1.0)[:3] == batches[:3]  # the same until it starts
     # with the stall quota (3 of 5 after 4 stale rounds) the first search keeps its quota
     second.clear()
-    drive(GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5,
+    drive(GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5, restart_after=0,
                       diffusions_per_round=1), lambda a: 1.0)
     assert second and set(second) == {(2, 3)}
 
 
+def test_the_second_search_waits_for_restart_after_queries(monkeypatch):
+    """``restart_after``: however long the stall, no second search before that many queries
+    are told (until then the run is the one without it); it starts at the first round after
+    them, the stall counted from its beginning."""
+    started = []
+    real_start = GuidedEDNAG._start_restart
+
+    def start(self):
+        started.append(len(self.history))
+        real_start(self)
+
+    monkeypatch.setattr(GuidedEDNAG, "_start_restart", start)
+    five = {"batch_size": 5, "stall_rounds": None, "diffusions_per_round": 1}
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=2, restart_after=40, **five)
+    batches = drive(opt, lambda a: 1.0)  # stale from the third round (20 queries) on
+    assert started[0] == 40
+    off = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=None, **five)
+    later = drive(off, lambda a: 1.0)
+    assert later[:7] == batches[:7] and later[7] != batches[7]  # 10 random + 6 rounds of 5
+
+
 def test_a_better_result_ends_the_second_search():
-    opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, stall_rounds=None,
-                      diffusions_per_round=1)
+    opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
+                      stall_rounds=None, diffusions_per_round=1)
     while not opt._restart_keys:  # flat until the second search has asked something
         opt.tell([(a, 1.0) for a in opt.ask()])
     batch = opt.ask()
@@ -160,7 +184,8 @@ def test_a_better_result_ends_the_second_search():
 def test_a_run_pickled_during_its_second_search_resumes_the_same():
     import pickle
 
-    opt = GuidedEDNAG(NB201, seed=2, max_queries=70, restart_rounds=2, stall_rounds=None)
+    opt = GuidedEDNAG(NB201, seed=2, max_queries=70, restart_rounds=2, restart_after=0,
+                      stall_rounds=None)
     while opt.num_queries < 40:
         opt.tell([(a, 1.0) for a in opt.ask()])
     assert opt._restart_keys is not None
@@ -351,9 +376,10 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
 
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
-    del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
-    old = pickle.loads(pickle.dumps(opt))
-    assert (old.stall_pool, old.predictor, old.restart_rounds) == ("priors", "mlp_ensemble", None)
+    del opt.stall_pool, opt.predictor, opt.restart_rounds, opt.restart_after  # as earlier
+    old = pickle.loads(pickle.dumps(opt))  # releases pickled it
+    assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after) == (
+        "priors", "mlp_ensemble", None, 0)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

@@ -217,8 +217,9 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
     search takes ``stall_queries`` of each round: ``num_init`` random queries of its own, then
     front rounds fitted on its own queries only (one front mutant each), never a known
     architecture, afresh when its own bests stall as long; off by default, and the same run
-    until it starts."""
-    assert MOGuidedEDNAG(NB201, num_objectives=2).restart_rounds is None
+    until it starts; with ``restart_after``, not before that many queries."""
+    default = MOGuidedEDNAG(NB201, num_objectives=2)
+    assert (default.restart_rounds, default.restart_after) == (None, 0)
     fitted_on: list[tuple[int, int]] = []
     real = MOGuidedEDNAG._front_round
 
@@ -239,6 +240,10 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
     assert opt.restarts == 2 and opt.num_queries == 80
     off = MOGuidedEDNAG(NB201, seed=0, max_queries=80, **flat)
     assert drive(off, lambda a: Evaluation((1.0, 1.0)))[:3] == batches[:3]
+    fitted_on.clear()
+    drive(MOGuidedEDNAG(NB201, seed=0, max_queries=50, restart_rounds=2, restart_after=30,
+                        **flat), lambda a: Evaluation((1.0, 1.0)))
+    assert fitted_on[:5] == [(10, 5), (15, 5), (20, 5), (25, 5), (30, 2)]
 
 
 def test_a_new_best_objective_ends_the_second_search():

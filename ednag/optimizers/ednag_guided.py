@@ -65,6 +65,12 @@ STALL_EDITS = 2
 STALL_TRAIN = 2000
 STALL_SAMPLES = 300
 STALL_SAMPLE_STEPS = 20
+#: the second search's trigger: stale rounds in a row (``restart_rounds``), and the queries
+#: before which it never starts (``restart_after``; a stall before it is part of the climb).
+#: Screened on seeds 1000-1059 and confirmed on seeds 0-99 (``docs/ednag.md``, "A second
+#: search after a stall")
+RESTART_ROUNDS = 6
+RESTART_AFTER = 100
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -98,13 +104,15 @@ class GuidedEDNAG(PredictorRounds):
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
     ``guided_samples`` (0: off) more candidates every round: that many samples of the same
     guided score model join the free diffusions' and the random ones (also one-hot only).
-    ``restart_rounds`` (``None``: off): once that many rounds in a row found nothing better, a
-    second search starts beside the first and takes each round's queries outside the stall
-    quota (which the first search keeps): it forgets every earlier query (``num_init`` random
-    queries of its own, then rounds like these on its own queries only, never asking a known
-    architecture again) and starts afresh when it stalls as long itself; as soon as any query
-    beats the best before the stall, one search goes on, on every query (``docs/ednag.md``, "A
-    second search after a stall").
+    ``restart_rounds`` (:data:`RESTART_ROUNDS`, 6; ``None``: off): once that many rounds in a
+    row found nothing better, and at least ``restart_after`` (:data:`RESTART_AFTER`, 100)
+    queries are told, a second search starts beside the first and takes each round's queries
+    outside the stall quota (which the first search keeps): it forgets every earlier query
+    (``num_init`` random queries of its own, then rounds like these on its own queries only,
+    never asking a known architecture again) and starts afresh when it stalls as long itself;
+    as soon as any query beats the best before the stall, one search goes on, on every query
+    (``docs/ednag.md``, "A second search after a stall"). Before ``restart_after`` queries
+    every query is the one search's, as without the second search.
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -131,8 +139,10 @@ class GuidedEDNAG(PredictorRounds):
     stall_score: Any = None
     #: an optimizer pickled before ``predictor`` existed resumes with the ensemble
     predictor: str = "mlp_ensemble"
-    #: ... and one pickled before ``restart_rounds`` existed without a second search
+    #: ... and one pickled before ``restart_rounds`` existed without a second search (one
+    #: pickled before ``restart_after`` existed starts its second search as it did: at once)
     restart_rounds: int | None = None
+    restart_after: int = 0
     #: the second search: the keys of the architectures it asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -162,7 +172,8 @@ class GuidedEDNAG(PredictorRounds):
         stall_pool: str = "both",
         guided_samples: int = 0,
         predictor: str | None = None,
-        restart_rounds: int | None = None,
+        restart_rounds: int | None = RESTART_ROUNDS,
+        restart_after: int = RESTART_AFTER,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -182,6 +193,7 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("num_random", num_random, 0)
         int_at_least("guided_samples", guided_samples, 0)
         int_at_least("restart_rounds", restart_rounds, 1, optional=True)
+        int_at_least("restart_after", restart_after, 0)
         sampler = (f"stall_pool={stall_pool!r}" if "diffusion" in stall_pool
                    else "guided_samples" if guided_samples else None)
         if sampler and predictor_encoding != "onehot":
@@ -217,6 +229,7 @@ class GuidedEDNAG(PredictorRounds):
         self.stall_pool = stall_pool
         self.guided_samples = guided_samples
         self.restart_rounds = restart_rounds
+        self.restart_after = restart_after
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -412,8 +425,9 @@ class GuidedEDNAG(PredictorRounds):
     # ------------------------------------------------------------------ the second search
     def _restart_running(self) -> bool:
         """Whether a second search runs this round, starting or ending it first: it starts
-        after ``restart_rounds`` stale rounds of the search on every query and ends when any
-        query beats that search's best (then the first search takes the whole round)."""
+        after ``restart_rounds`` stale rounds of the search on every query, once
+        ``restart_after`` queries are told, and ends when any query beats that search's best
+        (then the first search takes the whole round)."""
         if self.restart_rounds is None:
             return False
         if self._restart_keys is not None:
@@ -421,7 +435,7 @@ class GuidedEDNAG(PredictorRounds):
                 return True
             self._restart_keys = None  # a better result: one search again, on every query
             return False
-        if self._stale_rounds < self.restart_rounds:
+        if self._stale_rounds < self.restart_rounds or len(self.history) < self.restart_after:
             return False
         self._start_restart()
         return True
