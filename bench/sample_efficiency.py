@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated NB201 datasets ({', '.join(DATASETS)})")
     parser.add_argument("--optimizers", default="",
                         help="comma-separated variants name[key=value;...] (default: every "
-                             "single-objective one and ednag[config=paper])")
+                             "single-objective one and ednag[config=paper]); with "
+                             "--from-json, the variants of the files to show (default: all)")
     parser.add_argument("--seeds-for", action="append", default=[], metavar="NAME=N",
                         help="fewer (or more) seeds for one variant")
     parser.add_argument("--workers", type=int, default=1, help="runs in parallel")
@@ -238,6 +239,15 @@ def main(argv: list[str] | None = None) -> int:
                                      for path in args.from_json])
         except ValueError as err:
             parser.error(f"--from-json: {err}")
+        wanted = [n for n in args.optimizers.split(",") if n]
+        if wanted:
+            held = list(dict.fromkeys(n for per in results.values() for n in per))
+            missing = [n for n in wanted if n not in held]
+            if missing:
+                parser.error(f"--optimizers: {', '.join(missing)} not in the files; they "
+                             f"hold {', '.join(held)}")
+            results = {d: {n: r for n, r in per.items() if n in wanted}
+                       for d, per in results.items()}
         report(results, budgets, shown, args)
         return 0
     datasets = [d for d in args.datasets.split(",") if d]

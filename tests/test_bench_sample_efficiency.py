@@ -111,6 +111,17 @@ def test_from_json_reads_several_files(bench, tmp_path, capsys):
     assert float(pairs["random_mean_100"]) == pytest.approx(np.mean([91, 92, 93, 94]))
     assert "| cifar10 | `random` | 4 |" in (tmp_path / "t.md").read_text()
     assert not any(key.endswith("_ms_vs_tpe") for key in pairs)  # times of separate runs
+    both = _run([0, 1])
+    both["cifar10"]["bananas"] = both["cifar10"]["random"]
+    c = _write(tmp_path / "both.json", both)
+    assert bench.main(["--from-json", str(c), "--budgets", "50,100", "--optimizers",
+                       "bananas"]) == 0  # only the variants asked for
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "bananas_mean_100" in last and "random_" not in last
+    with pytest.raises(SystemExit):
+        bench.main(["--from-json", str(c), "--budgets", "50,100", "--optimizers", "tpe"])
+    assert "--optimizers: tpe not in the files; they hold random, bananas" in (
+        capsys.readouterr().err)
     with pytest.raises(SystemExit):  # a clash is a usage error naming the files
         bench.main(["--from-json", str(a), str(_write(tmp_path / "c.json",
                                                       _run([1], offset=1.0))),

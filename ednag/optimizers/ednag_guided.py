@@ -65,11 +65,9 @@ STALL_EDITS = 2
 STALL_TRAIN = 2000
 STALL_SAMPLES = 300
 STALL_SAMPLE_STEPS = 20
-#: the second search's trigger: stale rounds in a row (``restart_rounds``), and the queries
-#: before which it never starts (``restart_after``; a stall before it is part of the climb).
-#: Screened on seeds 1000-1059 and confirmed on seeds 0-99 (``docs/ednag.md``, "A second
-#: search after a stall")
-RESTART_ROUNDS = 6
+#: the queries before which the second search (``restart_rounds``, off by default) never
+#: starts: a stall before them is part of the climb (``docs/ednag.md``, "Not before 100
+#: queries")
 RESTART_AFTER = 100
 
 
@@ -104,15 +102,15 @@ class GuidedEDNAG(PredictorRounds):
     (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
     ``guided_samples`` (0: off) more candidates every round: that many samples of the same
     guided score model join the free diffusions' and the random ones (also one-hot only).
-    ``restart_rounds`` (:data:`RESTART_ROUNDS`, 6; ``None``: off): once that many rounds in a
-    row found nothing better, and at least ``restart_after`` (:data:`RESTART_AFTER`, 100)
-    queries are told, a second search starts beside the first and takes each round's queries
-    outside the stall quota (which the first search keeps): it forgets every earlier query
-    (``num_init`` random queries of its own, then rounds like these on its own queries only,
-    never asking a known architecture again) and starts afresh when it stalls as long itself;
-    as soon as any query beats the best before the stall, one search goes on, on every query
-    (``docs/ednag.md``, "A second search after a stall"). Before ``restart_after`` queries
-    every query is the one search's, as without the second search.
+    ``restart_rounds`` (``None``: off): once that many rounds in a row found nothing better,
+    and at least ``restart_after`` (:data:`RESTART_AFTER`, 100) queries are told, a second
+    search starts beside the first and takes each round's queries outside the stall quota
+    (which the first search keeps): it forgets every earlier query (``num_init`` random
+    queries of its own, then rounds like these on its own queries only, never asking a known
+    architecture again) and starts afresh when it stalls as long itself; as soon as any query
+    beats the best before the stall, one search goes on, on every query (``docs/ednag.md``, "A
+    second search after a stall"). Before ``restart_after`` queries every query is the one
+    search's, as without the second search (``restart_after=0``: the option as it was).
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -172,7 +170,7 @@ class GuidedEDNAG(PredictorRounds):
         stall_pool: str = "both",
         guided_samples: int = 0,
         predictor: str | None = None,
-        restart_rounds: int | None = RESTART_ROUNDS,
+        restart_rounds: int | None = None,
         restart_after: int = RESTART_AFTER,
         **overrides: Any,
     ) -> None:

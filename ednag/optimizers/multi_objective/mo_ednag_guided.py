@@ -60,10 +60,8 @@ MO_PREDICTOR_DTYPE = "float64"
 MO_STALL_ROUNDS: int | None = None
 #: ``stall_queries`` of the multi-objective search (of its 10 queries a round; the value screened)
 MO_STALL_QUERIES = 3
-#: the second search of the multi-objective search, off by default (``None``; the
-#: single-objective search turns it on), and when it may start: at once (``restart_after``
-#: 0), as its screens ran (README, "Multi-objective search")
-MO_RESTART_ROUNDS: int | None = None
+#: when the multi-objective search's second search (``restart_rounds``, off by default) may
+#: start: at once (``restart_after`` 0), as its screens ran (README, "Multi-objective search")
 MO_RESTART_AFTER = 0
 
 
@@ -147,20 +145,21 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds`` and ``stall_queries`` to :data:`MO_STALL_ROUNDS` and
-    :data:`MO_STALL_QUERIES`, ``restart_rounds`` and ``restart_after`` to
-    :data:`MO_RESTART_ROUNDS` and :data:`MO_RESTART_AFTER`) plus ``num_objectives`` and
-    ``front_mutations`` (3 by default: how many of each round's queries are random unseen
-    one-decision mutants of the evaluated first front). A round is stale when its results add no architecture to the evaluated
-    first front; from ``stall_rounds`` stale rounds in a row on (until one adds one),
+    :data:`MO_STALL_QUERIES`, ``restart_after`` to :data:`MO_RESTART_AFTER`) plus
+    ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
+    queries are random unseen one-decision mutants of the evaluated first front). A round is
+    stale when its results add no architecture to the evaluated first front; from
+    ``stall_rounds`` stale rounds in a row on (until one adds one),
     ``stall_queries`` of the round's predictor picks come from ensembles with randomized
     priors of scale ``stall_prior_scale``, one per objective, whose own free diffusions they
     score (as in the single-objective search);
     ``restart_rounds`` (``None``: off): once no objective's best evaluated value has improved
     for that many rounds in a row (and at least ``restart_after`` queries are told), a second
-    search starts and takes ``stall_queries`` of each round's queries: it forgets every earlier query (``num_init`` random queries of its own,
-    then rounds like these on its own queries only, one of them a front mutant), never asks a
-    known architecture and starts afresh when its own bests stall that long; as soon as one
-    objective's best beats its value at the start, one search goes on, on every query;
+    search starts and takes ``stall_queries`` of each round's queries: it forgets every
+    earlier query (``num_init`` random queries of its own, then rounds like these on its own
+    queries only, one of them a front mutant), never asks a known architecture and starts
+    afresh when its own bests stall that long; as soon as one objective's best beats its value
+    at the start, one search goes on, on every query;
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
 
@@ -207,7 +206,6 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
         kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
-        kwargs.setdefault("restart_rounds", MO_RESTART_ROUNDS)
         kwargs.setdefault("restart_after", MO_RESTART_AFTER)
         # the settings its tables were measured with, on every space (the single-objective
         # search takes a Gaussian process and Thompson draws on a numeric param_space)
