@@ -170,6 +170,30 @@ def test_the_second_search_waits_for_restart_after_queries(monkeypatch):
     assert later[:7] == batches[:7] and later[7] != batches[7]  # 10 random + 6 rounds of 5
 
 
+def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
+    """``restart_predictor``: the second search's rounds fit that predictor (its own
+    defaults), the first search's its ``predictor``; an unknown name is refused by field."""
+    with pytest.raises(ValueError, match="restart_predictor must be one of mlp_ensemble, gp "
+                                         "or None; got 'svm'"):
+        GuidedEDNAG(NB201, restart_predictor="svm")
+    fits = []
+    real_fit = GuidedEDNAG._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, dict(self.predictor_params), len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=2, restart_after=0,
+                      restart_predictor="gp", stall_rounds=None, diffusions_per_round=1)
+    drive(opt, lambda a: 1.0)  # the second search starts at 20 queries, fits from 30 on
+    first = [f for f in fits if f[0] == "mlp_ensemble"]
+    second = [f for f in fits if f[0] == "gp"]
+    assert [n for _, _, n in first] == list(range(10, 60, 5))  # every round, every query
+    assert second and all(params == {} and n < 30 for _, params, n in second)
+    assert first[0][1] == {"dtype": "float32"} and opt.predictor == "mlp_ensemble"
+
+
 def test_a_better_result_ends_the_second_search():
     opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
                       stall_rounds=None, diffusions_per_round=1)
@@ -377,10 +401,11 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
 
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
-    del opt.stall_pool, opt.predictor, opt.restart_rounds, opt.restart_after  # as earlier
-    old = pickle.loads(pickle.dumps(opt))  # releases pickled it
-    assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after) == (
-        "priors", "mlp_ensemble", None, 0)
+    del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
+    del opt.restart_after, opt.restart_predictor
+    old = pickle.loads(pickle.dumps(opt))
+    assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
+            old.restart_predictor) == ("priors", "mlp_ensemble", None, 0, None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

@@ -246,6 +246,23 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
     assert fitted_on[:5] == [(10, 5), (15, 5), (20, 5), (25, 5), (30, 2)]
 
 
+def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
+    fits = []
+    real_fit = MOGuidedEDNAG._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(MOGuidedEDNAG, "_fit", fit)
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=80, restart_rounds=2, batch_size=5,
+                        diffusions_per_round=1, num_objectives=2, restart_predictor="gp")
+    drive(opt, lambda a: Evaluation((1.0, 1.0)))
+    gp = [n for p, n in fits if p == "gp"]
+    assert gp and max(gp) < 20  # the second search's own queries (as above: 12, 15, 18)
+    assert min(n for p, n in fits if p == "mlp_ensemble") == 10 and opt.predictor == "mlp_ensemble"
+
+
 def test_a_new_best_objective_ends_the_second_search():
     opt = MOGuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, batch_size=5,
                         diffusions_per_round=1, num_objectives=2)

@@ -12,7 +12,8 @@ queried together. EDNAG's own optimizer is untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import (
+    PREDICTORS,
     default_predictor,
     has_ordinal,
     make_encoder,
@@ -111,6 +113,8 @@ class GuidedEDNAG(PredictorRounds):
     beats the best before the stall, one search goes on, on every query (``docs/ednag.md``, "A
     second search after a stall"). Before ``restart_after`` queries every query is the one
     search's, as without the second search (``restart_after=0``: the option as it was).
+    ``restart_predictor`` (``None``: ``predictor``) is the predictor the second search fits
+    (``"gp"``: Gaussian processes, a fraction of the ensemble's time on its few queries).
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -141,6 +145,7 @@ class GuidedEDNAG(PredictorRounds):
     #: pickled before ``restart_after`` existed starts its second search as it did: at once)
     restart_rounds: int | None = None
     restart_after: int = 0
+    restart_predictor: str | None = None
     #: the second search: the keys of the architectures it asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -172,6 +177,7 @@ class GuidedEDNAG(PredictorRounds):
         predictor: str | None = None,
         restart_rounds: int | None = None,
         restart_after: int = RESTART_AFTER,
+        restart_predictor: str | None = None,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -217,6 +223,9 @@ class GuidedEDNAG(PredictorRounds):
         self.predictor_params = {**GUIDED_PARAMS_BY_PREDICTOR.get(predictor, {}),
                                  **(predictor_params or {})}
         make_predictor(predictor, 0, **self.predictor_params)  # checks name and parameters
+        if restart_predictor is not None and restart_predictor not in PREDICTORS:
+            raise ValueError(f"restart_predictor must be one of {', '.join(PREDICTORS)} or "
+                             f"None; got {restart_predictor!r}")
         self.rounds = 0
         self.generation = -1
         self.patience = patience
@@ -228,6 +237,7 @@ class GuidedEDNAG(PredictorRounds):
         self.guided_samples = guided_samples
         self.restart_rounds = restart_rounds
         self.restart_after = restart_after
+        self.restart_predictor = restart_predictor
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -459,7 +469,8 @@ class GuidedEDNAG(PredictorRounds):
             first = self._best_seen, self._stale_rounds
             self._best_seen, self._stale_rounds = self._restart_progress
             try:
-                picks = self._search_round(own, k)
+                with self._second_predictor():
+                    picks = self._search_round(own, k)
             finally:
                 self._restart_progress = self._best_seen, self._stale_rounds
                 self._best_seen, self._stale_rounds = first
@@ -469,6 +480,21 @@ class GuidedEDNAG(PredictorRounds):
         if self._restart_progress[1] >= self.restart_rounds:
             self._start_restart()  # it stalled as long as the first did: start afresh
         return picks
+
+    @contextmanager
+    def _second_predictor(self) -> Iterator[None]:
+        """While open, :meth:`_fit` fits ``restart_predictor`` (with its own defaults) instead
+        of ``predictor``: the second search's models."""
+        if self.restart_predictor in (None, self.predictor):
+            yield
+            return
+        first = self.predictor, self.predictor_params
+        self.predictor = self.restart_predictor
+        self.predictor_params = dict(GUIDED_PARAMS_BY_PREDICTOR.get(self.predictor, {}))
+        try:
+            yield
+        finally:
+            self.predictor, self.predictor_params = first
 
     def _topped_up(self, picks: list[Choices], k: int, exclude: set[str] | frozenset[str]
                    ) -> list[Choices]:

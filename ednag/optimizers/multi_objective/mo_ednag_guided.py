@@ -159,7 +159,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     earlier query (``num_init`` random queries of its own, then rounds like these on its own
     queries only, one of them a front mutant), never asks a known architecture and starts
     afresh when its own bests stall that long; as soon as one objective's best beats its value
-    at the start, one search goes on, on every query;
+    at the start, one search goes on, on every query (``restart_predictor``: the predictor
+    it fits, ``None`` for ``predictor``);
     ``score`` is accepted for the multi-objective interface (it ranks the evaluated set, e.g.
     in :meth:`scores_of`).
 
@@ -340,7 +341,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             first = self._front_keys, self._stale_rounds
             self._front_keys, self._stale_rounds = second.front_keys, second.front_stale
             try:
-                picks = self._front_round(own, k, min(self.front_mutations, 1), exclude)
+                with self._second_predictor():
+                    picks = self._front_round(own, k, min(self.front_mutations, 1), exclude)
             finally:
                 second.front_keys, second.front_stale = self._front_keys, self._stale_rounds
                 self._front_keys, self._stale_rounds = first
