@@ -109,14 +109,14 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     """``restart_rounds``: after that many stale rounds a second search chooses each round's
     queries outside the first search's stall quota; it starts with ``num_init`` random queries
     of its own, fits only on its own queries, never asks a known architecture, and starts
-    afresh when it stalls as long itself; off by default, and the same run until it
-    starts."""
+    afresh when it stalls as long itself; the same run until it starts."""
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
         GuidedEDNAG(NB201, restart_rounds=0)
     with pytest.raises(ValueError, match="restart_after must be an int >= 0"):
         GuidedEDNAG(NB201, restart_after=-1)
     default = GuidedEDNAG(NB201)
-    assert (default.restart_rounds, default.restart_after) == (None, 100)
+    assert (default.restart_rounds, default.restart_after, default.restart_predictor) == (
+        6, 100, "gp")
     fitted_on, second = [], []
     real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
 

@@ -60,9 +60,13 @@ MO_PREDICTOR_DTYPE = "float64"
 MO_STALL_ROUNDS: int | None = None
 #: ``stall_queries`` of the multi-objective search (of its 10 queries a round; the value screened)
 MO_STALL_QUERIES = 3
-#: when the multi-objective search's second search (``restart_rounds``, off by default) may
-#: start: at once (``restart_after`` 0), as its screens ran (README, "Multi-objective search")
+#: the multi-objective search's second search: off by default (``restart_rounds``; the
+#: single-objective search turns it on) and, when asked for, as its screens ran: from the
+#: first query on (``restart_after``) and on the search's own predictor
+#: (``restart_predictor``; README, "Multi-objective search")
+MO_RESTART_ROUNDS: int | None = None
 MO_RESTART_AFTER = 0
+MO_RESTART_PREDICTOR: str | None = None
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -145,7 +149,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds`` and ``stall_queries`` to :data:`MO_STALL_ROUNDS` and
-    :data:`MO_STALL_QUERIES`, ``restart_after`` to :data:`MO_RESTART_AFTER`) plus
+    :data:`MO_STALL_QUERIES`, ``restart_rounds``, ``restart_after`` and
+    ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`, :data:`MO_RESTART_AFTER` and
+    :data:`MO_RESTART_PREDICTOR`) plus
     ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
     queries are random unseen one-decision mutants of the evaluated first front). A round is
     stale when its results add no architecture to the evaluated first front; from
@@ -207,7 +213,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
         kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
+        kwargs.setdefault("restart_rounds", MO_RESTART_ROUNDS)
         kwargs.setdefault("restart_after", MO_RESTART_AFTER)
+        kwargs.setdefault("restart_predictor", MO_RESTART_PREDICTOR)
         # the settings its tables were measured with, on every space (the single-objective
         # search takes a Gaussian process and Thompson draws on a numeric param_space)
         kwargs.setdefault("acquisition", "ucb")
