@@ -450,10 +450,16 @@ class GuidedEDNAG(PredictorRounds):
                 return True
             self._restart_keys = None  # a better result: one search again, on every query
             return False
-        if self._stale_rounds < self.restart_rounds or len(self.history) < self.restart_after:
+        if not self._restart_due(self._stale_rounds):
             return False
         self._start_restart()
         return True
+
+    def _restart_due(self, stale_rounds: int) -> bool:
+        """Whether a second search starts now, after ``stale_rounds`` rounds in a row without
+        progress: at least ``restart_rounds`` of them, once ``restart_after`` queries are told
+        (the rule of ``mo_ednag_guided``'s second search too)."""
+        return stale_rounds >= self.restart_rounds and len(self.history) >= self.restart_after
 
     def _start_restart(self) -> None:
         """A fresh second search: no query of its own yet, no best, no stale round."""

@@ -320,8 +320,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
                 return True
             self._second = None  # one objective beat its best: one search again
             return False
-        if (self._bests_stale < self.restart_rounds or bests is None
-                or len(self.history) < self.restart_after):
+        if bests is None or not self._restart_due(self._bests_stale):
             return False
         self._start_second(bests)
         return True
