@@ -149,6 +149,36 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     assert second and set(second) == {(2, 3)}
 
 
+def test_the_second_search_can_take_the_stall_quota_instead(monkeypatch):
+    """``restart_takes="quota"``: while a second search runs, the first search keeps its plain
+    picks and one of its stall quota (3 of 5: 2 plain, 1 quota) and the second takes the other
+    two of the quota; with ``"plain"`` the first keeps only its quota. Names are checked."""
+    with pytest.raises(ValueError, match="restart_takes must be one of plain, quota; got 'all'"):
+        GuidedEDNAG(NB201, restart_takes="all")
+    assert GuidedEDNAG(NB201).restart_takes == "plain"
+    first, second = [], []
+    real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
+
+    def search(self, history, k, plain=True, quota=None):
+        if len(history) == self.num_queries:  # the first search's rounds
+            first.append((k, plain, quota))
+        return real_search(self, history, k, plain, quota)
+
+    def restart(self, k, taken):
+        second.append((k, len(taken)))
+        return real_restart(self, k, taken)
+
+    monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
+    monkeypatch.setattr(GuidedEDNAG, "_restart_round", restart)
+    for takes, during in (("quota", (3, True, 1)), ("plain", (5, False, None))):
+        first.clear(), second.clear()
+        opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5, restart_after=0,
+                          diffusions_per_round=1, restart_takes=takes)
+        drive(opt, lambda a: 1.0)  # flat: the second search runs from 40 queries on
+        assert set(second) == {(2, 3)} and opt.num_queries == 60
+        assert first[:6] == [(5, True, None)] * 6 and set(first[6:]) == {during}
+
+
 def test_the_second_search_waits_for_restart_after_queries(monkeypatch):
     """``restart_after``: however long the stall, no second search before that many queries
     are told (until then the run is the one without it); it starts at the first round after
@@ -402,10 +432,11 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
-    del opt.restart_after, opt.restart_predictor
+    del opt.restart_after, opt.restart_predictor, opt.restart_takes
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
-            old.restart_predictor) == ("priors", "mlp_ensemble", None, 0, None)
+            old.restart_predictor, old.restart_takes) == (
+        "priors", "mlp_ensemble", None, 0, None, "plain")
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

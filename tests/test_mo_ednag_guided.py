@@ -140,6 +140,8 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, stall_pool="mutants", num_objectives=2)
     with pytest.raises(ValueError, match="guided_samples is not supported"):
         MOGuidedEDNAG(NB201, guided_samples=5, num_objectives=2)
+    with pytest.raises(ValueError, match="restart_takes is not supported"):
+        MOGuidedEDNAG(NB201, restart_takes="quota", num_objectives=2)
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
         MOGuidedEDNAG(NB201, restart_rounds=0, num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):

@@ -75,6 +75,10 @@ STALL_SAMPLE_STEPS = 20
 RESTART_ROUNDS = 6
 RESTART_AFTER = 100
 RESTART_PREDICTOR = "gp"
+#: which of the first search's picks a running second search takes (``restart_takes``): the
+#: round's picks outside the stall quota (``plain``: the first keeps only its quota) or all of
+#: the quota's but one (``quota``: the first keeps its plain picks and one of the quota)
+RESTART_TAKES: tuple[str, ...] = ("plain", "quota")
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -120,7 +124,10 @@ class GuidedEDNAG(PredictorRounds):
     it was). ``restart_predictor`` (:data:`RESTART_PREDICTOR`, ``"gp"``; ``None``:
     ``predictor``) is the predictor the second search fits (Gaussian processes cost almost
     nothing on its few queries; the ensemble's second search costs about 7 % more time over 500
-    queries).
+    queries). ``restart_takes`` (one of :data:`RESTART_TAKES`, ``"plain"``) says which of the
+    first search's picks the second takes: those outside its stall quota, or all of the
+    quota's but one (at least one query), the first keeping its plain picks (``"quota"``:
+    ``docs/ednag.md``, "Which picks the second search takes").
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -153,6 +160,7 @@ class GuidedEDNAG(PredictorRounds):
     restart_rounds: int | None = None
     restart_after: int = 0
     restart_predictor: str | None = None
+    restart_takes: str = "plain"
     #: the second search: the keys of the architectures it asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -185,6 +193,7 @@ class GuidedEDNAG(PredictorRounds):
         restart_rounds: int | None = RESTART_ROUNDS,
         restart_after: int = RESTART_AFTER,
         restart_predictor: str | None = RESTART_PREDICTOR,
+        restart_takes: str = "plain",
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -205,6 +214,9 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("guided_samples", guided_samples, 0)
         int_at_least("restart_rounds", restart_rounds, 1, optional=True)
         int_at_least("restart_after", restart_after, 0)
+        if restart_takes not in RESTART_TAKES:
+            raise ValueError(f"restart_takes must be one of {', '.join(RESTART_TAKES)}; "
+                             f"got {restart_takes!r}")
         sampler = (f"stall_pool={stall_pool!r}" if "diffusion" in stall_pool
                    else "guided_samples" if guided_samples else None)
         if sampler and predictor_encoding != "onehot":
@@ -245,6 +257,7 @@ class GuidedEDNAG(PredictorRounds):
         self.restart_rounds = restart_rounds
         self.restart_after = restart_after
         self.restart_predictor = restart_predictor
+        self.restart_takes = restart_takes
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -252,18 +265,26 @@ class GuidedEDNAG(PredictorRounds):
     # ------------------------------------------------------------------ one round
     def _round(self, k: int) -> list[Choices]:
         """A round of the search on every query; while a second search runs, the first keeps
-        only its stall quota and the second chooses the rest."""
+        only its stall quota and the second chooses the rest (``restart_takes="plain"``), or
+        the first keeps its plain picks and one of its quota and the second takes the rest of
+        the quota, at least one query (``"quota"``)."""
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
         if not self._restart_running():
             return self._search_round(self.history, k)
-        quota = self._search_round(self.history, k, plain=False)
-        return quota + self._restart_round(k - len(quota), quota)
+        if self.restart_takes == "quota":
+            quota = self._stall_quota(k)
+            share = max(1, quota - 1)
+            first = self._search_round(self.history, k - share, quota=max(0, quota - share))
+        else:
+            first = self._search_round(self.history, k, plain=False)
+        return first + self._restart_round(k - len(first), first)
 
     def _search_round(self, history: list[tuple[Choices, float]], k: int,
-                      plain: bool = True) -> list[Choices]:
+                      plain: bool = True, quota: int | None = None) -> list[Choices]:
         """Refit on ``history``, run the free diffusions, return the ``k`` best unseen
-        architectures met (``plain=False``: only the stall quota's picks)."""
+        architectures met (``plain=False``: only the stall quota's picks), ``quota`` of them
+        (default :meth:`_stall_quota`) the stall quota's."""
         archs = [a for a, f in history if f > FAILED_BELOW]
         targets = transform_targets(np.array([f for a, f in history if f > FAILED_BELOW]),
                                     self.target)
@@ -280,7 +301,7 @@ class GuidedEDNAG(PredictorRounds):
         archive = sorted(zip(targets.tolist(), archs, strict=True), key=lambda t: -t[0])
         archive = archive[: max(self.config.archive_size, 1)]
 
-        q = self._stall_quota(k)
+        q = self._stall_quota(k) if quota is None else quota
         picks: list[Choices] = []
         if plain:
             extra = self._sampled(model, self.guided_samples) if self.guided_samples else []

@@ -205,6 +205,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         if kwargs.get("guided_samples"):
             raise ValueError("guided_samples is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only)")
+        if "restart_takes" in kwargs:
+            raise ValueError("restart_takes is not supported by mo_ednag_guided (single-"
+                             "objective ednag_guided only: its second search takes "
+                             "stall_queries of each round's queries)")
         if kwargs.setdefault("stall_pool", "priors") != "priors":
             raise ValueError("stall_pool must be 'priors' for mo_ednag_guided (its stall quota "
                              "draws from ensembles with randomized priors; the other pools "
