@@ -500,20 +500,38 @@ class GuidedEDNAG(PredictorRounds):
         if len(own) < self.num_init or sum(f > FAILED_BELOW for _, f in own) < 2:
             picks = []
         else:
-            first = self._best_seen, self._stale_rounds
-            self._best_seen, self._stale_rounds = self._restart_progress
-            try:
-                with self._second_predictor():
-                    picks = self._search_round(own, k)
-            finally:
-                self._restart_progress = self._best_seen, self._stale_rounds
-                self._best_seen, self._stale_rounds = first
+            picks, self._restart_progress = self._as_second(
+                self._restart_progress, lambda: self._search_round(own, k))
         # its random start, or a pick the first search took: random ones
         picks = self._topped_up(picks, k, exclude)
         keys.update(self.space.key(a) for a in picks)
         if self._restart_progress[1] >= self.restart_rounds:
             self._start_restart()  # it stalled as long as the first did: start afresh
         return picks
+
+    def _progress(self) -> tuple[Any, ...]:
+        """The counters a round of the search updates (its stall quota and its second search
+        read them): the best fitness so far and the stale rounds in a row."""
+        return self._best_seen, self._stale_rounds
+
+    def _set_progress(self, progress: tuple[Any, ...]) -> None:
+        """Put back counters :meth:`_progress` returned."""
+        self._best_seen, self._stale_rounds = progress
+
+    def _as_second(self, progress: tuple[Any, ...], search_round: Callable[[], list[Choices]]
+                   ) -> tuple[list[Choices], tuple[Any, ...]]:
+        """``search_round()`` run as the second search: on its ``progress`` counters (as
+        :meth:`_progress` returns them) and its predictor. Returns the picks and the counters
+        the round left; the first search's counters are as they were."""
+        first = self._progress()
+        self._set_progress(progress)
+        try:
+            with self._second_predictor():
+                picks = search_round()
+        finally:
+            progress = self._progress()
+            self._set_progress(first)
+        return picks, progress
 
     @contextmanager
     def _second_predictor(self) -> Iterator[None]:

@@ -306,6 +306,15 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         return picks
 
     # ------------------------------------------------------------------ the second search
+    def _progress(self) -> tuple[Any, ...]:
+        """The counters a front round updates: the evaluated first front's keys and the
+        front-stale rounds in a row (the objectives' bests are kept apart)."""
+        return self._front_keys, self._stale_rounds
+
+    def _set_progress(self, progress: tuple[Any, ...]) -> None:
+        """Put back counters :meth:`_progress` returned."""
+        self._front_keys, self._stale_rounds = progress
+
     def _second_running(self) -> bool:
         """Whether a second search runs this round, counting the rounds in a row in which no
         objective's best improved and starting or ending it first: it starts after
@@ -349,14 +358,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
                 second.bests, second.stale_rounds = bests, 0
             else:
                 second.stale_rounds += 1
-            first = self._front_keys, self._stale_rounds
-            self._front_keys, self._stale_rounds = second.front_keys, second.front_stale
-            try:
-                with self._second_predictor():
-                    picks = self._front_round(own, k, min(self.front_mutations, 1), exclude)
-            finally:
-                second.front_keys, second.front_stale = self._front_keys, self._stale_rounds
-                self._front_keys, self._stale_rounds = first
+            picks, (second.front_keys, second.front_stale) = self._as_second(
+                (second.front_keys, second.front_stale),
+                lambda: self._front_round(own, k, min(self.front_mutations, 1), exclude))
         picks = self._topped_up(picks, k, exclude)  # its random start, or too few met
         second.keys.update(self.space.key(a) for a in picks)
         if second.stale_rounds >= self.restart_rounds:
