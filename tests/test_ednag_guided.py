@@ -462,3 +462,29 @@ def test_global_diffusions_denoise_without_the_archive(monkeypatch):
     plain = GuidedEDNAG(NB201, seed=0, max_queries=20, diffusions_per_round=0,
                         global_diffusions=1, num_random=0)  # a valid way to turn anchors off
     assert drive(plain, smooth) and plain.num_queries == 20
+
+
+def test_a_round_as_the_second_search_keeps_the_first_searchs_counters():
+    """``_as_second`` runs a round on the second search's counters and predictor, hands its
+    counters back and leaves the first search's as they were, also when the round raises."""
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, restart_predictor="gp")
+    opt._best_seen, opt._stale_rounds = 91.0, 3
+    seen = {}
+
+    def round_() -> list:
+        seen["inside"] = (opt._progress(), opt.predictor)
+        opt._best_seen, opt._stale_rounds = 92.0, 0
+        return ["pick"]
+
+    picks, progress = opt._as_second((90.0, 5), round_)
+    assert picks == ["pick"] and progress == (92.0, 0)
+    assert seen["inside"] == ((90.0, 5), "gp")
+    assert opt._progress() == (91.0, 3) and opt.predictor == "mlp_ensemble"
+
+    def failing() -> list:
+        opt._stale_rounds = 99
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        opt._as_second((90.0, 5), failing)
+    assert opt._progress() == (91.0, 3) and opt.predictor == "mlp_ensemble"

@@ -300,3 +300,19 @@ def test_a_run_pickled_during_its_second_search_resumes_the_same():
     old.__dict__.update(state)
     assert old._second is None and old.restart_rounds is None
     drive(old, value)
+
+
+def test_the_second_search_swaps_the_front_counters():
+    """The multi-objective search's progress is its evaluated front and front-stale rounds:
+    ``_as_second`` swaps those and leaves the objectives' bests alone."""
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=40, num_objectives=2)
+    opt._front_keys, opt._stale_rounds, opt._bests_stale = frozenset({"a"}), 2, 4
+
+    def round_() -> list:
+        assert opt._progress() == (frozenset({"b"}), 1)
+        opt._front_keys, opt._stale_rounds = frozenset({"b", "c"}), 0
+        return []
+
+    _, progress = opt._as_second((frozenset({"b"}), 1), round_)
+    assert progress == (frozenset({"b", "c"}), 0)
+    assert opt._progress() == (frozenset({"a"}), 2) and opt._bests_stale == 4
