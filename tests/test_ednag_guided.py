@@ -224,6 +224,41 @@ def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
     assert first[0][1] == {"dtype": "float32"} and opt.predictor == "mlp_ensemble"
 
 
+def test_the_stall_quota_can_fit_its_own_predictor(monkeypatch):
+    """``stall_predictor``: the stall quota's spread model is that predictor (its own
+    defaults, ``prior_scale`` the quota's), every other fit the search's ``predictor``; a
+    second search's quota fits the second search's kind; an unknown name is refused."""
+    with pytest.raises(ValueError, match="stall_predictor must be one of mlp_ensemble, gp "
+                                         "or None; got 'svm'"):
+        GuidedEDNAG(NB201, stall_predictor="svm")
+    assert GuidedEDNAG(NB201).stall_predictor == "gp"  # the default since its screen
+    fits = []
+    real_fit = GuidedEDNAG._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, dict(self.predictor_params), params, len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, stall_rounds=2, stall_pool="priors",
+                      stall_predictor="gp", restart_rounds=None, diffusions_per_round=1)
+    drive(opt, lambda a: 1.0)  # stale from the second round on: the quota from the fourth
+    spread = [f for f in fits if f[2]]
+    plain = [f for f in fits if not f[2]]
+    assert spread and all(kind == "gp" and params == {} and extra == {"prior_scale": 10.0}
+                          for kind, params, extra, _ in spread)
+    assert [n for kind, _, _, n in plain if kind == "mlp_ensemble"] == list(range(10, 60, 5))
+    assert opt.predictor == "mlp_ensemble" and opt.predictor_params == {"dtype": "float32"}
+    fits.clear()
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=80, stall_rounds=2, stall_pool="priors",
+                      stall_predictor="mlp_ensemble", predictor="gp", restart_rounds=2,
+                      restart_after=0, restart_predictor="gp", diffusions_per_round=1)
+    drive(opt, lambda a: 1.0)  # the second search's own quota fits Gaussian processes
+    assert opt.restarts and opt.stall_predictor == "mlp_ensemble"
+    kinds = {(kind, bool(extra)) for kind, _, extra, _ in fits}
+    assert kinds == {("gp", False), ("gp", True), ("mlp_ensemble", True)}
+
+
 def test_a_better_result_ends_the_second_search():
     opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
                       stall_rounds=None, diffusions_per_round=1)
@@ -432,11 +467,11 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     opt = GuidedEDNAG(NB201, seed=0, max_queries=40, diffusions_per_round=1, stall_rounds=2)
     opt.tell([(a, 1.0) for a in opt.ask()])
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
-    del opt.restart_after, opt.restart_predictor, opt.restart_takes
+    del opt.restart_after, opt.restart_predictor, opt.restart_takes, opt.stall_predictor
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
-            old.restart_predictor, old.restart_takes) == (
-        "priors", "mlp_ensemble", None, 0, None, "plain")
+            old.restart_predictor, old.restart_takes, old.stall_predictor) == (
+        "priors", "mlp_ensemble", None, 0, None, "plain", None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

@@ -221,8 +221,8 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
     architecture, afresh when its own bests stall as long; off by default, and the same run
     until it starts; with ``restart_after``, not before that many queries."""
     default = MOGuidedEDNAG(NB201, num_objectives=2)
-    assert (default.restart_rounds, default.restart_after, default.restart_predictor) == (
-        None, 0, None)
+    assert (default.restart_rounds, default.restart_after, default.restart_predictor,
+            default.stall_predictor) == (None, 0, None, None)
     fitted_on: list[tuple[int, int]] = []
     real = MOGuidedEDNAG._front_round
 

@@ -75,6 +75,12 @@ STALL_SAMPLE_STEPS = 20
 RESTART_ROUNDS = 6
 RESTART_AFTER = 100
 RESTART_PREDICTOR = "gp"
+#: the stall quota's spread model (``stall_predictor``): a Gaussian process whose amplitude is
+#: ``stall_prior_scale``, in place of a second ensemble with randomized priors of that scale:
+#: the same search within noise at about half the optimizer time (screened on seeds
+#: 1000-1059, confirmed on seeds 0-99: ``docs/ednag.md``, "The stall quota's spread model on
+#: a Gaussian process")
+STALL_PREDICTOR = "gp"
 #: which of the first search's picks a running second search takes (``restart_takes``): the
 #: round's picks outside the stall quota (``plain``: the first keeps only its quota) or all of
 #: the quota's but one (``quota``: the first keeps its plain picks and one of the quota)
@@ -128,6 +134,9 @@ class GuidedEDNAG(PredictorRounds):
     first search's picks the second takes: those outside its stall quota, or all of the
     quota's but one (at least one query), the first keeping its plain picks (``"quota"``:
     ``docs/ednag.md``, "Which picks the second search takes").
+    ``stall_predictor`` (:data:`STALL_PREDICTOR`, ``"gp"``; ``None``: the search's
+    ``predictor``) is the kind of the stall quota's spread model, with its own defaults and
+    ``stall_prior_scale``; a second search's quota fits the second search's kind.
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -161,6 +170,8 @@ class GuidedEDNAG(PredictorRounds):
     restart_after: int = 0
     restart_predictor: str | None = None
     restart_takes: str = "plain"
+    #: ... and one pickled before ``stall_predictor`` existed with its own predictor there
+    stall_predictor: str | None = None
     #: the second search: the keys of the architectures it asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -194,6 +205,7 @@ class GuidedEDNAG(PredictorRounds):
         restart_after: int = RESTART_AFTER,
         restart_predictor: str | None = RESTART_PREDICTOR,
         restart_takes: str = "plain",
+        stall_predictor: str | None = STALL_PREDICTOR,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -245,6 +257,9 @@ class GuidedEDNAG(PredictorRounds):
         if restart_predictor is not None and restart_predictor not in PREDICTORS:
             raise ValueError(f"restart_predictor must be one of {', '.join(PREDICTORS)} or "
                              f"None; got {restart_predictor!r}")
+        if stall_predictor is not None and stall_predictor not in PREDICTORS:
+            raise ValueError(f"stall_predictor must be one of {', '.join(PREDICTORS)} or "
+                             f"None; got {stall_predictor!r}")
         self.rounds = 0
         self.generation = -1
         self.patience = patience
@@ -258,6 +273,7 @@ class GuidedEDNAG(PredictorRounds):
         self.restart_after = restart_after
         self.restart_predictor = restart_predictor
         self.restart_takes = restart_takes
+        self.stall_predictor = stall_predictor
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -373,7 +389,8 @@ class GuidedEDNAG(PredictorRounds):
                       taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``), chosen like the round's others
         but by an ensemble with randomized priors of scale ``stall_prior_scale``."""
-        spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
+        with self._predictor_kind(self.stall_predictor):
+            spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
         exclude = frozenset(self.space.key(a) for a in taken)
         pool = self._free_pool(known, worst, self._acquisition(spread), archive, exclude)
         return self._top_unseen(pool, q)
@@ -537,12 +554,23 @@ class GuidedEDNAG(PredictorRounds):
     def _second_predictor(self) -> Iterator[None]:
         """While open, :meth:`_fit` fits ``restart_predictor`` (with its own defaults) instead
         of ``predictor``: the second search's models."""
-        if self.restart_predictor in (None, self.predictor):
+        with self._predictor_kind(self.restart_predictor):
+            stall, self.stall_predictor = self.stall_predictor, None  # its quota fits its kind
+            try:
+                yield
+            finally:
+                self.stall_predictor = stall
+
+    @contextmanager
+    def _predictor_kind(self, kind: str | None) -> Iterator[None]:
+        """While open, :meth:`_fit` fits ``kind`` (with its own defaults; ``None`` or the
+        current ``predictor``: no change)."""
+        if kind in (None, self.predictor):
             yield
             return
         first = self.predictor, self.predictor_params
-        self.predictor = self.restart_predictor
-        self.predictor_params = dict(GUIDED_PARAMS_BY_PREDICTOR.get(self.predictor, {}))
+        self.predictor = kind
+        self.predictor_params = dict(GUIDED_PARAMS_BY_PREDICTOR.get(kind, {}))
         try:
             yield
         finally:

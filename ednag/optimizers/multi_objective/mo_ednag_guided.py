@@ -60,6 +60,9 @@ MO_PREDICTOR_DTYPE = "float64"
 MO_STALL_ROUNDS: int | None = None
 #: ``stall_queries`` of the multi-objective search (of its 10 queries a round; the value screened)
 MO_STALL_QUERIES = 3
+#: ``stall_predictor`` of the multi-objective search: its spread models are the search's own
+#: kind (``None``; ensembles with randomized priors by default), as its quota was screened
+MO_STALL_PREDICTOR: str | None = None
 #: the multi-objective search's second search: off by default (``restart_rounds``; the
 #: single-objective search turns it on) and, when asked for, as its screens ran: from the
 #: first query on (``restart_after``) and on the search's own predictor
@@ -144,12 +147,12 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, ``stall_rounds``,
-    ``stall_queries``, ``stall_prior_scale``, EDNAG ``overrides``; not ``patience``, and
+    ``stall_queries``, ``stall_prior_scale``, ``stall_predictor``, EDNAG ``overrides``; not ``patience``, and
     ``stall_pool`` only as ``priors``;
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
-    ``stall_rounds`` and ``stall_queries`` to :data:`MO_STALL_ROUNDS` and
-    :data:`MO_STALL_QUERIES`, ``restart_rounds``, ``restart_after`` and
+    ``stall_rounds``, ``stall_queries`` and ``stall_predictor`` to :data:`MO_STALL_ROUNDS`,
+    :data:`MO_STALL_QUERIES` and :data:`MO_STALL_PREDICTOR`, ``restart_rounds``, ``restart_after`` and
     ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`, :data:`MO_RESTART_AFTER` and
     :data:`MO_RESTART_PREDICTOR`) plus
     ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
@@ -217,6 +220,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("diffusions_per_round", MO_DIFFUSIONS_PER_ROUND)
         kwargs.setdefault("stall_rounds", MO_STALL_ROUNDS)
         kwargs.setdefault("stall_queries", MO_STALL_QUERIES)
+        kwargs.setdefault("stall_predictor", MO_STALL_PREDICTOR)
         kwargs.setdefault("restart_rounds", MO_RESTART_ROUNDS)
         kwargs.setdefault("restart_after", MO_RESTART_AFTER)
         kwargs.setdefault("restart_predictor", MO_RESTART_PREDICTOR)
@@ -296,8 +300,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         q = self._stall_quota(k)
         picks = mutants + self._front_picks(pool, front, k - q)
         if q:
-            spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
-                      for j in range(self.num_objectives)]
+            with self._predictor_kind(self.stall_predictor):
+                spread = [self._fit(archs, targets[:, j], prior_scale=self.stall_prior_scale)
+                          for j in range(self.num_objectives)]
             chosen = taken | {self.space.key(c) for c in picks}
             pool = self._free_pool(known, worst,
                                    self._predicted(spread, viol_model, scale, front), archive,
