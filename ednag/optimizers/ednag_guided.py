@@ -109,9 +109,9 @@ class GuidedEDNAG(PredictorRounds):
     ``stall_pool`` (``"both"``): ``"mutants"`` are BANANAS' picks, one Thompson draw of the
     round's ensemble per candidate among :data:`STALL_MUTANTS` one- or two-edit mutants of the
     :data:`STALL_PARENTS` best cells plus ``num_random`` random ones; ``"priors"`` come from a
-    second ensemble with randomized priors of scale ``stall_prior_scale``, which disagrees away
-    from the evaluated cells, and from free diffusions scored by it; ``"both"`` takes the larger
-    half of the quota from the mutants and the rest from the priors; ``"diffusion"`` picks by
+    second model whose spread away from the evaluated cells is about ``stall_prior_scale``
+    (``stall_predictor``, below), and from free diffusions scored by it; ``"both"`` takes the
+    larger half of the quota from the mutants and the rest from the priors; ``"diffusion"`` picks by
     Thompson draws among :data:`STALL_SAMPLES` samples of a label-free score model (trained once
     on :data:`STALL_TRAIN` random cells) guided by the round's ensemble, as ``diffusionnag``
     does, and ``"mutants+diffusion"`` takes the larger half from the mutants and the rest so
@@ -388,7 +388,9 @@ class GuidedEDNAG(PredictorRounds):
                       worst: float, archive: list[tuple[float, Choices]],
                       taken: list[Choices], q: int) -> list[Choices]:
         """``q`` more unseen architectures (not in ``taken``), chosen like the round's others
-        but by an ensemble with randomized priors of scale ``stall_prior_scale``."""
+        but by a second model of kind ``stall_predictor`` whose spread far from the evaluated
+        cells is about ``stall_prior_scale`` (a Gaussian process of that amplitude, or an
+        ensemble with randomized priors of that scale)."""
         with self._predictor_kind(self.stall_predictor):
             spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
         exclude = frozenset(self.space.key(a) for a in taken)

@@ -147,13 +147,13 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     Parameters as :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG` (``config``,
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, ``stall_rounds``,
-    ``stall_queries``, ``stall_prior_scale``, ``stall_predictor``, EDNAG ``overrides``; not ``patience``, and
-    ``stall_pool`` only as ``priors``;
+    ``stall_queries``, ``stall_prior_scale``, ``stall_predictor``, EDNAG ``overrides``; not
+    ``patience``, and ``stall_pool`` only as ``priors``;
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds``, ``stall_queries`` and ``stall_predictor`` to :data:`MO_STALL_ROUNDS`,
-    :data:`MO_STALL_QUERIES` and :data:`MO_STALL_PREDICTOR`, ``restart_rounds``, ``restart_after`` and
-    ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`, :data:`MO_RESTART_AFTER` and
+    :data:`MO_STALL_QUERIES` and :data:`MO_STALL_PREDICTOR`, ``restart_rounds``,
+    ``restart_after`` and ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`, :data:`MO_RESTART_AFTER` and
     :data:`MO_RESTART_PREDICTOR`) plus
     ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
     queries are random unseen one-decision mutants of the evaluated first front). A round is
