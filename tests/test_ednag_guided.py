@@ -242,7 +242,7 @@ def test_the_stall_quota_can_fit_its_own_predictor(monkeypatch):
     monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
     opt = GuidedEDNAG(NB201, seed=0, max_queries=60, stall_rounds=2, stall_pool="priors",
                       stall_predictor="gp", restart_rounds=None, diffusions_per_round=1)
-    drive(opt, lambda a: 1.0)  # stale from the second round on: the quota from the fourth
+    drive(opt, lambda a: 1.0)  # stale from the second round on: the quota from the third
     spread = [f for f in fits if f[2]]
     plain = [f for f in fits if not f[2]]
     assert spread and all(kind == "gp" and params == {} and extra == {"prior_scale": 10.0}

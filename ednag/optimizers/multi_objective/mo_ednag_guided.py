@@ -153,8 +153,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds``, ``stall_queries`` and ``stall_predictor`` to :data:`MO_STALL_ROUNDS`,
     :data:`MO_STALL_QUERIES` and :data:`MO_STALL_PREDICTOR`, ``restart_rounds``,
-    ``restart_after`` and ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`, :data:`MO_RESTART_AFTER` and
-    :data:`MO_RESTART_PREDICTOR`) plus
+    ``restart_after`` and ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`,
+    :data:`MO_RESTART_AFTER` and :data:`MO_RESTART_PREDICTOR`) plus
     ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
     queries are random unseen one-decision mutants of the evaluated first front). A round is
     stale when its results add no architecture to the evaluated first front; from
