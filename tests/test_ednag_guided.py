@@ -259,6 +259,33 @@ def test_the_stall_quota_can_fit_its_own_predictor(monkeypatch):
     assert kinds == {("gp", False), ("gp", True), ("mlp_ensemble", True)}
 
 
+def test_the_first_search_can_switch_its_predictor_late(monkeypatch):
+    """``late_predictor``: the first search's models are that predictor (its own defaults)
+    once ``late_after`` queries are told, ``predictor`` before; the stall quota's spread
+    model stays ``stall_predictor``; an unknown name or a negative count is refused."""
+    with pytest.raises(ValueError, match="late_predictor must be one of mlp_ensemble, gp "
+                                         "or None; got 'svm'"):
+        GuidedEDNAG(NB201, late_predictor="svm")
+    with pytest.raises(ValueError, match="late_after"):
+        GuidedEDNAG(NB201, late_predictor="gp", late_after=-1)
+    assert GuidedEDNAG(NB201).late_predictor is None  # off by default
+    fits = []
+    real_fit = GuidedEDNAG._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, dict(self.predictor_params), params, len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=60, late_predictor="gp", late_after=30,
+                      stall_rounds=None, restart_rounds=None, diffusions_per_round=1)
+    drive(opt, lambda a: float(sum(a)))
+    assert [(kind, params, n) for kind, params, _, n in fits] == (
+        [("mlp_ensemble", {"dtype": "float32"}, n) for n in (10, 15, 20, 25)]
+        + [("gp", {}, n) for n in (30, 35, 40, 45, 50, 55)])
+    assert opt.predictor == "mlp_ensemble" and opt.predictor_params == {"dtype": "float32"}
+
+
 def test_a_better_result_ends_the_second_search():
     opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
                       stall_rounds=None, diffusions_per_round=1)
@@ -468,10 +495,11 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     opt.tell([(a, 1.0) for a in opt.ask()])
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
     del opt.restart_after, opt.restart_predictor, opt.restart_takes, opt.stall_predictor
+    del opt.late_predictor, opt.late_after
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
-            old.restart_predictor, old.restart_takes, old.stall_predictor) == (
-        "priors", "mlp_ensemble", None, 0, None, "plain", None)
+            old.restart_predictor, old.restart_takes, old.stall_predictor,
+            old.late_predictor) == ("priors", "mlp_ensemble", None, 0, None, "plain", None, None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

@@ -103,11 +103,12 @@ def test_constraints_steer_the_rounds_to_feasible_architectures():
 def test_it_keeps_its_measured_round_size_and_double_precision():
     """The single-objective defaults moved (5 queries, 2 diffusions, float32 ensembles); the
     multi-objective search keeps the values its tables were measured with unless asked (its
-    stall quota is off; 3 of its 10 queries a round when ``stall_rounds`` turns it on)."""
+    stall quota takes 3 of its 10 queries a round after 3 rounds that add nothing to the
+    front)."""
     opt = MOGuidedEDNAG(NB201, num_objectives=2)
     assert (opt.batch_size, opt.diffusions_per_round) == (MO_BATCH_SIZE, MO_DIFFUSIONS_PER_ROUND)
     assert opt.predictor_params == {"dtype": MO_PREDICTOR_DTYPE} == {"dtype": "float64"}
-    assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (None, 3)
+    assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (3, 3)
     asked = MOGuidedEDNAG(NB201, num_objectives=2, predictor_params={"dtype": "float32",
                                                                      "steps": 50})
     assert asked.predictor_params == {"dtype": "float32", "steps": 50}
@@ -222,7 +223,8 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
     until it starts; with ``restart_after``, not before that many queries."""
     default = MOGuidedEDNAG(NB201, num_objectives=2)
     assert (default.restart_rounds, default.restart_after, default.restart_predictor,
-            default.stall_predictor) == (None, 0, None, None)
+            default.stall_predictor, default.late_predictor, default.late_after) == (
+        None, 0, None, None, "gp", 100)
     fitted_on: list[tuple[int, int]] = []
     real = MOGuidedEDNAG._front_round
 
@@ -264,6 +266,31 @@ def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
     gp = [n for p, n in fits if p == "gp"]
     assert gp and max(gp) < 20  # the second search's own queries (as above: 12, 15, 18)
     assert min(n for p, n in fits if p == "mlp_ensemble") == 10 and opt.predictor == "mlp_ensemble"
+
+
+def test_gaussian_processes_after_late_after_queries(monkeypatch):
+    """``late_predictor`` (``gp`` by default, from the 100th query): the first search's models
+    are ensembles in double precision until ``late_after`` queries are told, Gaussian
+    processes with their own defaults from then on; ``late_predictor=None`` keeps the
+    ensembles."""
+    fits = []
+    real_fit = MOGuidedEDNAG._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, dict(self.predictor_params), len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(MOGuidedEDNAG, "_fit", fit)
+    flat = {"batch_size": 5, "diffusions_per_round": 1, "num_objectives": 2, "max_queries": 40,
+            "stall_rounds": None}
+    drive(MOGuidedEDNAG(NB201, seed=0, late_after=25, **flat),
+          lambda a: Evaluation(two_objectives(a)))
+    assert fits == ([("mlp_ensemble", {"dtype": "float64"}, n) for n in (10, 10, 15, 15, 20, 20)]
+                    + [("gp", {}, n) for n in (25, 25, 30, 30, 35, 35)])
+    fits.clear()
+    drive(MOGuidedEDNAG(NB201, seed=0, late_after=25, late_predictor=None, **flat),
+          lambda a: Evaluation(two_objectives(a)))
+    assert {kind for kind, _, _ in fits} == {"mlp_ensemble"} and len(fits) == 12
 
 
 def test_a_new_best_objective_ends_the_second_search():

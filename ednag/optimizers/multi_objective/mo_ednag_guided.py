@@ -3,7 +3,9 @@
 The multi-objective counterpart of :mod:`ednag.optimizers.ednag_guided`. Each round fits one MLP
 ensemble per objective (and one for the constraint violation when any query violated a
 constraint) on every usable query so far, each objective mapped to normal scores of its ranks
-(``target="quantile"``), then runs ``diffusions_per_round`` EDNAG diffusions without spending a
+(``target="quantile"``); from the 100th query on (``late_after``), one Gaussian process each
+instead (``late_predictor``, :data:`MO_LATE_PREDICTOR`: the same fronts in a fifth of the
+time). Then it runs ``diffusions_per_round`` EDNAG diffusions without spending a
 query. A member's fitness is its :func:`front_margin` against the evaluated first front: how far
 its objective vector lies beyond the front (positive) or behind it (negative), in the
 Chebyshev sense. An evaluated member is scored by its true vector (against the front without
@@ -14,10 +16,11 @@ front, so the next pick must lie beyond a different part of it. ``front_mutation
 default, 0 turns it off) of each round's queries are instead random unseen one-decision mutants
 of evaluated first-front members, chosen without the predictor (a local search along the front
 that the ensembles, which cannot resolve the small accuracy differences between neighbours at
-large budgets, do not do on their own). With ``stall_rounds`` (off by default), once that many
-rounds in a row added nothing to the evaluated front, ``stall_queries`` (3) of the predictor's
-picks come from ensembles with randomized priors, which disagree away from the evaluated cells
-(a way out of a front caught in one family of cells). With ``restart_rounds`` (off by
+large budgets, do not do on their own). Once ``stall_rounds`` (3; ``None``: off) rounds in a
+row added nothing to the evaluated front, ``stall_queries`` (3) of the predictor's picks come
+from models whose spread away from the evaluated cells is ``stall_prior_scale`` (Gaussian
+processes of that amplitude, or ensembles with randomized priors before ``late_after``): a way
+out of a front caught in one family of cells. With ``restart_rounds`` (off by
 default), once no objective's best evaluated value has improved for that many rounds in a row,
 a second search on its own queries only takes ``stall_queries`` of each round's queries until
 one objective's best improves (:class:`SecondSearch`; ``ednag_guided``'s option of that name,
@@ -53,15 +56,19 @@ MO_DIFFUSIONS_PER_ROUND = 4
 #: may override it): double precision, as measured (the single-objective search moved to
 #: ``float32``)
 MO_PREDICTOR_DTYPE = "float64"
-#: the stall quota of the multi-objective search, off by default (``None``): with an int, once
-#: that many rounds in a row added nothing to the evaluated first front, ``stall_queries`` of
-#: each round's predictor picks come from ensembles with randomized priors. It frees seeds
-#: caught in one family of cells and costs the others as much (README, "Multi-objective search")
-MO_STALL_ROUNDS: int | None = None
+#: the stall quota of the multi-objective search (``None``: off): once that many rounds in a
+#: row added nothing to the evaluated first front, ``stall_queries`` of each round's predictor
+#: picks come from models whose spread away from the evaluated cells is ``stall_prior_scale``
+#: (the search's own kind: Gaussian processes of that amplitude from ``MO_LATE_AFTER`` queries
+#: on). On by default since the models became Gaussian processes after 100 queries; on the
+#: ensembles it freed seeds caught in one family of cells and cost the others as much (README,
+#: "Multi-objective search")
+MO_STALL_ROUNDS: int | None = 3
 #: ``stall_queries`` of the multi-objective search (of its 10 queries a round; the value screened)
 MO_STALL_QUERIES = 3
 #: ``stall_predictor`` of the multi-objective search: its spread models are the search's own
-#: kind (``None``; ensembles with randomized priors by default), as its quota was screened
+#: kind of the moment (``None``: ensembles with randomized priors before ``MO_LATE_AFTER``
+#: queries, Gaussian processes after), as its quota was screened
 MO_STALL_PREDICTOR: str | None = None
 #: the multi-objective search's second search: off by default (``restart_rounds``; the
 #: single-objective search turns it on) and, when asked for, as its screens ran: from the
@@ -70,6 +77,12 @@ MO_STALL_PREDICTOR: str | None = None
 MO_RESTART_ROUNDS: int | None = None
 MO_RESTART_AFTER = 0
 MO_RESTART_PREDICTOR: str | None = None
+#: the multi-objective search's models once ``MO_LATE_AFTER`` queries are told
+#: (``late_predictor``): Gaussian processes, after ensembles for the first 100. The same
+#: fronts within noise on the three problems at about a fifth of the time (README,
+#: "Multi-objective search"); ``None`` keeps the ensembles throughout
+MO_LATE_PREDICTOR: str | None = "gp"
+MO_LATE_AFTER = 100
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -154,14 +167,17 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``stall_rounds``, ``stall_queries`` and ``stall_predictor`` to :data:`MO_STALL_ROUNDS`,
     :data:`MO_STALL_QUERIES` and :data:`MO_STALL_PREDICTOR`, ``restart_rounds``,
     ``restart_after`` and ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`,
-    :data:`MO_RESTART_AFTER` and :data:`MO_RESTART_PREDICTOR`) plus
+    :data:`MO_RESTART_AFTER` and :data:`MO_RESTART_PREDICTOR`, ``late_predictor`` and
+    ``late_after`` to :data:`MO_LATE_PREDICTOR` and :data:`MO_LATE_AFTER`: Gaussian
+    processes from the 100th query on) plus
     ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
     queries are random unseen one-decision mutants of the evaluated first front). A round is
     stale when its results add no architecture to the evaluated first front; from
     ``stall_rounds`` stale rounds in a row on (until one adds one),
-    ``stall_queries`` of the round's predictor picks come from ensembles with randomized
-    priors of scale ``stall_prior_scale``, one per objective, whose own free diffusions they
-    score (as in the single-objective search);
+    ``stall_queries`` of the round's predictor picks come from models whose spread away from
+    the evaluated cells is ``stall_prior_scale`` (Gaussian processes of that amplitude once
+    ``late_predictor`` is ``gp``, ensembles with randomized priors of that scale before), one
+    per objective, whose own free diffusions they score (as in the single-objective search);
     ``restart_rounds`` (``None``: off): once no objective's best evaluated value has improved
     for that many rounds in a row (and at least ``restart_after`` queries are told), a second
     search starts and takes ``stall_queries`` of each round's queries: it forgets every
@@ -224,6 +240,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         kwargs.setdefault("restart_rounds", MO_RESTART_ROUNDS)
         kwargs.setdefault("restart_after", MO_RESTART_AFTER)
         kwargs.setdefault("restart_predictor", MO_RESTART_PREDICTOR)
+        kwargs.setdefault("late_predictor", MO_LATE_PREDICTOR)
+        kwargs.setdefault("late_after", MO_LATE_AFTER)
         # the settings its tables were measured with, on every space (the single-objective
         # search takes a Gaussian process and Thompson draws on a numeric param_space)
         kwargs.setdefault("acquisition", "ucb")
@@ -251,7 +269,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         self.rounds += 1
         self.generation = self.rounds - 1
         m = min(self.stall_queries, k - 1) if self._second_running() else 0
-        picks = self._front_round(self._evaluated, k - m, self.front_mutations)
+        with self._first_predictor():
+            picks = self._front_round(self._evaluated, k - m, self.front_mutations)
         return picks + self._second_round(m, picks) if m > 0 else picks
 
     def _front_round(self, evaluated: dict[str, tuple[Choices, Evaluation]], k: int,
