@@ -200,27 +200,34 @@ def test_the_second_search_waits_for_restart_after_queries(monkeypatch):
     assert later[:7] == batches[:7] and later[7] != batches[7]  # 10 random + 6 rounds of 5
 
 
+def spy_fits(monkeypatch, cls) -> list[tuple[str, dict, dict, int]]:
+    """Patch ``cls._fit`` to record every fit: (predictor, predictor_params, its extra
+    parameters, rows fitted on)."""
+    fits: list[tuple[str, dict, dict, int]] = []
+    real_fit = cls._fit
+
+    def fit(self, archs, y, **params):
+        fits.append((self.predictor, dict(self.predictor_params), params, len(archs)))
+        return real_fit(self, archs, y, **params)
+
+    monkeypatch.setattr(cls, "_fit", fit)
+    return fits
+
+
 def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
     """``restart_predictor``: the second search's rounds fit that predictor (its own
     defaults), the first search's its ``predictor``; an unknown name is refused by field."""
     with pytest.raises(ValueError, match="restart_predictor must be one of mlp_ensemble, gp "
                                          "or None; got 'svm'"):
         GuidedEDNAG(NB201, restart_predictor="svm")
-    fits = []
-    real_fit = GuidedEDNAG._fit
-
-    def fit(self, archs, y, **params):
-        fits.append((self.predictor, dict(self.predictor_params), len(archs)))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    fits = spy_fits(monkeypatch, GuidedEDNAG)
     opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=2, restart_after=0,
                       restart_predictor="gp", stall_rounds=None, diffusions_per_round=1)
     drive(opt, lambda a: 1.0)  # the second search starts at 20 queries, fits from 30 on
     first = [f for f in fits if f[0] == "mlp_ensemble"]
     second = [f for f in fits if f[0] == "gp"]
-    assert [n for _, _, n in first] == list(range(10, 60, 5))  # every round, every query
-    assert second and all(params == {} and n < 30 for _, params, n in second)
+    assert [n for _, _, _, n in first] == list(range(10, 60, 5))  # every round, every query
+    assert second and all(params == {} and n < 30 for _, params, _, n in second)
     assert first[0][1] == {"dtype": "float32"} and opt.predictor == "mlp_ensemble"
 
 
@@ -232,14 +239,7 @@ def test_the_stall_quota_can_fit_its_own_predictor(monkeypatch):
                                          "or None; got 'svm'"):
         GuidedEDNAG(NB201, stall_predictor="svm")
     assert GuidedEDNAG(NB201).stall_predictor == "gp"  # the default since its screen
-    fits = []
-    real_fit = GuidedEDNAG._fit
-
-    def fit(self, archs, y, **params):
-        fits.append((self.predictor, dict(self.predictor_params), params, len(archs)))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    fits = spy_fits(monkeypatch, GuidedEDNAG)
     opt = GuidedEDNAG(NB201, seed=0, max_queries=60, stall_rounds=2, stall_pool="priors",
                       stall_predictor="gp", restart_rounds=None, diffusions_per_round=1)
     drive(opt, lambda a: 1.0)  # stale from the second round on: the quota from the third
@@ -269,14 +269,7 @@ def test_the_first_search_can_switch_its_predictor_late(monkeypatch):
     with pytest.raises(ValueError, match="late_after"):
         GuidedEDNAG(NB201, late_predictor="gp", late_after=-1)
     assert GuidedEDNAG(NB201).late_predictor is None  # off by default
-    fits = []
-    real_fit = GuidedEDNAG._fit
-
-    def fit(self, archs, y, **params):
-        fits.append((self.predictor, dict(self.predictor_params), params, len(archs)))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(GuidedEDNAG, "_fit", fit)
+    fits = spy_fits(monkeypatch, GuidedEDNAG)
     opt = GuidedEDNAG(NB201, seed=0, max_queries=60, late_predictor="gp", late_after=30,
                       stall_rounds=None, restart_rounds=None, diffusions_per_round=1)
     drive(opt, lambda a: float(sum(a)))

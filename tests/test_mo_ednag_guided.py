@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_ednag_guided import spy_fits
 from test_local_search_bananas import NB201
 
 from ednag.optimizers.multi_objective import MORegularizedEvolution
@@ -178,14 +179,7 @@ def test_stall_quota_after_rounds_that_add_nothing_to_the_front(monkeypatch):
     """Rounds whose results join no evaluated first front count as stale; from
     ``stall_rounds`` of them on, ``stall_queries`` of the predictor's picks come from ensembles
     with randomized priors (one per objective), after the front mutants and the plain picks."""
-    fits: list[float] = []
-    real_fit = MOGuidedEDNAG._fit
-
-    def spy(self, archs, y, **params):
-        fits.append(params.get("prior_scale", 0.0))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(MOGuidedEDNAG, "_fit", spy)
+    fits = spy_fits(monkeypatch, MOGuidedEDNAG)
     first: set[str] = set()
 
     def value(a) -> Evaluation:  # the ten random initial cells stay the front for good
@@ -198,7 +192,8 @@ def test_stall_quota_after_rounds_that_add_nothing_to_the_front(monkeypatch):
     batches = drive(opt, value)  # checks: every batch new and distinct
     assert [len(b) for b in batches] == [10] * 6 and opt.rounds == 5
     # round 1 sees a new front, rounds 2 and 3 are the first two stale ones: rounds 3-5 spread
-    assert fits.count(4.0) == 2 * 3 and fits.count(0.0) == 2 * opt.rounds
+    scales = [params.get("prior_scale", 0.0) for _, _, params, _ in fits]
+    assert scales.count(4.0) == 2 * 3 and scales.count(0.0) == 2 * opt.rounds
     first.clear()
     off = MOGuidedEDNAG(NB201, stall_rounds=None, **kwargs)
     assert drive(off, value)[:3] == batches[:3]  # the same until the quota starts
@@ -252,20 +247,14 @@ def test_a_second_search_after_the_objectives_stall(monkeypatch):
 
 
 def test_the_second_search_can_fit_its_own_predictor(monkeypatch):
-    fits = []
-    real_fit = MOGuidedEDNAG._fit
-
-    def fit(self, archs, y, **params):
-        fits.append((self.predictor, len(archs)))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(MOGuidedEDNAG, "_fit", fit)
+    fits = spy_fits(monkeypatch, MOGuidedEDNAG)
     opt = MOGuidedEDNAG(NB201, seed=0, max_queries=80, restart_rounds=2, batch_size=5,
                         diffusions_per_round=1, num_objectives=2, restart_predictor="gp")
     drive(opt, lambda a: Evaluation((1.0, 1.0)))
-    gp = [n for p, n in fits if p == "gp"]
+    gp = [n for p, _, _, n in fits if p == "gp"]
     assert gp and max(gp) < 20  # the second search's own queries (as above: 12, 15, 18)
-    assert min(n for p, n in fits if p == "mlp_ensemble") == 10 and opt.predictor == "mlp_ensemble"
+    ensembles = [n for p, _, _, n in fits if p == "mlp_ensemble"]
+    assert min(ensembles) == 10 and opt.predictor == "mlp_ensemble"
 
 
 def test_gaussian_processes_after_late_after_queries(monkeypatch):
@@ -273,24 +262,18 @@ def test_gaussian_processes_after_late_after_queries(monkeypatch):
     are ensembles in double precision until ``late_after`` queries are told, Gaussian
     processes with their own defaults from then on; ``late_predictor=None`` keeps the
     ensembles."""
-    fits = []
-    real_fit = MOGuidedEDNAG._fit
-
-    def fit(self, archs, y, **params):
-        fits.append((self.predictor, dict(self.predictor_params), len(archs)))
-        return real_fit(self, archs, y, **params)
-
-    monkeypatch.setattr(MOGuidedEDNAG, "_fit", fit)
+    fits = spy_fits(monkeypatch, MOGuidedEDNAG)
     flat = {"batch_size": 5, "diffusions_per_round": 1, "num_objectives": 2, "max_queries": 40,
             "stall_rounds": None}
     drive(MOGuidedEDNAG(NB201, seed=0, late_after=25, **flat),
           lambda a: Evaluation(two_objectives(a)))
-    assert fits == ([("mlp_ensemble", {"dtype": "float64"}, n) for n in (10, 10, 15, 15, 20, 20)]
-                    + [("gp", {}, n) for n in (25, 25, 30, 30, 35, 35)])
+    assert [(kind, params, n) for kind, params, _, n in fits] == (
+        [("mlp_ensemble", {"dtype": "float64"}, n) for n in (10, 10, 15, 15, 20, 20)]
+        + [("gp", {}, n) for n in (25, 25, 30, 30, 35, 35)])
     fits.clear()
     drive(MOGuidedEDNAG(NB201, seed=0, late_after=25, late_predictor=None, **flat),
           lambda a: Evaluation(two_objectives(a)))
-    assert {kind for kind, _, _ in fits} == {"mlp_ensemble"} and len(fits) == 12
+    assert {kind for kind, _, _, _ in fits} == {"mlp_ensemble"} and len(fits) == 12
 
 
 def test_a_new_best_objective_ends_the_second_search():
