@@ -152,8 +152,11 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
 def test_the_second_search_can_take_the_stall_quota_instead(monkeypatch):
     """``restart_takes="quota"``: while a second search runs, the first search keeps its plain
     picks and one of its stall quota (3 of 5: 2 plain, 1 quota) and the second takes the other
-    two of the quota; with ``"plain"`` the first keeps only its quota. Names are checked."""
-    with pytest.raises(ValueError, match="restart_takes must be one of plain, quota; got 'all'"):
+    two of the quota; with ``"plain"`` the first keeps only its quota; with ``"one"`` the
+    second takes one query and the first the other four (one plain, three of its quota). Names
+    are checked."""
+    with pytest.raises(ValueError, match="restart_takes must be one of plain, quota, one; "
+                                         "got 'all'"):
         GuidedEDNAG(NB201, restart_takes="all")
     assert GuidedEDNAG(NB201).restart_takes == "plain"
     first, second = [], []
@@ -170,12 +173,14 @@ def test_the_second_search_can_take_the_stall_quota_instead(monkeypatch):
 
     monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
     monkeypatch.setattr(GuidedEDNAG, "_restart_round", restart)
-    for takes, during in (("quota", (3, True, 1)), ("plain", (5, False, None))):
+    for takes, during, share in (("quota", (3, True, 1), (2, 3)),
+                                 ("plain", (5, False, None), (2, 3)),
+                                 ("one", (4, True, None), (1, 4))):
         first.clear(), second.clear()
         opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5, restart_after=0,
                           diffusions_per_round=1, restart_takes=takes)
         drive(opt, lambda a: 1.0)  # flat: the second search runs from 40 queries on
-        assert set(second) == {(2, 3)} and opt.num_queries == 60
+        assert set(second) == {share} and opt.num_queries == 60
         assert first[:6] == [(5, True, None)] * 6 and set(first[6:]) == {during}
 
 

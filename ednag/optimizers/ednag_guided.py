@@ -82,9 +82,10 @@ RESTART_PREDICTOR = "gp"
 #: a Gaussian process")
 STALL_PREDICTOR = "gp"
 #: which of the first search's picks a running second search takes (``restart_takes``): the
-#: round's picks outside the stall quota (``plain``: the first keeps only its quota) or all of
-#: the quota's but one (``quota``: the first keeps its plain picks and one of the quota)
-RESTART_TAKES: tuple[str, ...] = ("plain", "quota")
+#: round's picks outside the stall quota (``plain``: the first keeps only its quota), all of
+#: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
+#: one plain pick (``one``: the first keeps the rest)
+RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -133,7 +134,8 @@ class GuidedEDNAG(PredictorRounds):
     queries). ``restart_takes`` (one of :data:`RESTART_TAKES`, ``"plain"``) says which of the
     first search's picks the second takes: those outside its stall quota, or all of the
     quota's but one (at least one query), the first keeping its plain picks (``"quota"``:
-    ``docs/ednag.md``, "Which picks the second search takes").
+    ``docs/ednag.md``, "Which picks the second search takes"), or one query, the first
+    keeping the round's other picks (``"one"``).
     ``stall_predictor`` (:data:`STALL_PREDICTOR`, ``"gp"``; ``None``: the search's
     ``predictor``) is the kind of the stall quota's spread model, with its own defaults and
     ``stall_prior_scale``; a second search's quota fits the second search's kind.
@@ -305,7 +307,9 @@ class GuidedEDNAG(PredictorRounds):
             with self._first_predictor():
                 return self._search_round(self.history, k)
         with self._first_predictor():
-            if self.restart_takes == "quota":
+            if self.restart_takes == "one":
+                first = self._search_round(self.history, k - 1)
+            elif self.restart_takes == "quota":
                 quota = self._stall_quota(k)
                 share = max(1, quota - 1)
                 first = self._search_round(self.history, k - share, quota=max(0, quota - share))
