@@ -266,8 +266,8 @@ def test_the_stall_quota_can_fit_its_own_predictor(monkeypatch):
 
 def test_the_first_search_can_switch_its_predictor_late(monkeypatch):
     """``late_predictor``: the first search's models are that predictor (its own defaults)
-    once ``late_after`` queries are told, ``predictor`` before; the stall quota's spread
-    model stays ``stall_predictor``; an unknown name or a negative count is refused."""
+    once ``late_after`` queries are told, ``predictor`` before (off by default); an unknown
+    name or a negative count is refused by field."""
     with pytest.raises(ValueError, match="late_predictor must be one of mlp_ensemble, gp "
                                          "or None; got 'svm'"):
         GuidedEDNAG(NB201, late_predictor="svm")
