@@ -266,10 +266,8 @@ class GuidedEDNAG(PredictorRounds):
         self.predictor_params = {**GUIDED_PARAMS_BY_PREDICTOR.get(predictor, {}),
                                  **(predictor_params or {})}
         make_predictor(predictor, 0, **self.predictor_params)  # checks name and parameters
-        if restart_predictor is not None and restart_predictor not in PREDICTORS:
-            raise ValueError(f"restart_predictor must be one of {', '.join(PREDICTORS)} or "
-                             f"None; got {restart_predictor!r}")
-        for field, kind in (("stall_predictor", stall_predictor),
+        for field, kind in (("restart_predictor", restart_predictor),
+                            ("stall_predictor", stall_predictor),
                             ("late_predictor", late_predictor)):
             if kind is not None and kind not in PREDICTORS:
                 raise ValueError(f"{field} must be one of {', '.join(PREDICTORS)} or None; "
@@ -300,13 +298,14 @@ class GuidedEDNAG(PredictorRounds):
         """A round of the search on every query; while a second search runs, the first keeps
         only its stall quota and the second chooses the rest (``restart_takes="plain"``), or
         the first keeps its plain picks and one of its quota and the second takes the rest of
-        the quota, at least one query (``"quota"``)."""
+        the quota, at least one query (``"quota"``), or the second takes one query and the
+        first the rest (``"one"``); the first search fits :meth:`_first_predictor`'s kind."""
         self.rounds += 1
         self.generation = self.rounds - 1  # one generation = one round of queries
-        if not self._restart_running():
-            with self._first_predictor():
-                return self._search_round(self.history, k)
+        running = self._restart_running()
         with self._first_predictor():
+            if not running:
+                return self._search_round(self.history, k)
             if self.restart_takes == "one":
                 first = self._search_round(self.history, k - 1)
             elif self.restart_takes == "quota":
