@@ -12,14 +12,17 @@ from ednag.optimizers.multi_objective import MORegularizedEvolution
 from ednag.optimizers.multi_objective.mo_ednag_guided import (
     MO_BATCH_SIZE,
     MO_DIFFUSIONS_PER_ROUND,
+    MO_MARGIN_UNITS,
     MO_PREDICTOR_DTYPE,
     MO_STALL_QUERIES,
     MO_STALL_ROUNDS,
     MOGuidedEDNAG,
     front_margin,
+    front_units,
     greedy_front_batch,
     improved,
     objective_bests,
+    target_to_value,
 )
 from ednag.pareto import Evaluation, hypervolume
 
@@ -110,6 +113,7 @@ def test_it_keeps_its_measured_round_size_and_double_precision():
     assert (opt.batch_size, opt.diffusions_per_round) == (MO_BATCH_SIZE, MO_DIFFUSIONS_PER_ROUND)
     assert opt.predictor_params == {"dtype": MO_PREDICTOR_DTYPE} == {"dtype": "float64"}
     assert (opt.stall_rounds, opt.stall_queries) == (MO_STALL_ROUNDS, MO_STALL_QUERIES) == (3, 3)
+    assert opt.margin_units == MO_MARGIN_UNITS == "ties"
     asked = MOGuidedEDNAG(NB201, num_objectives=2, predictor_params={"dtype": "float32",
                                                                      "steps": 50})
     assert asked.predictor_params == {"dtype": "float32", "steps": 50}
@@ -173,6 +177,75 @@ def test_front_mutations_are_unseen_neighbours_of_the_front():
 def test_front_mutations_is_checked():
     with pytest.raises(ValueError, match="front_mutations must be an int >= 0"):
         MOGuidedEDNAG(NB201, front_mutations=-1, num_objectives=2)
+
+
+def test_margin_units_is_checked():
+    with pytest.raises(ValueError, match="margin_units must be one of targets, values, mixed, "
+                                         "ties; got 'hv'"):
+        MOGuidedEDNAG(NB201, margin_units="hv", num_objectives=2)
+
+
+def test_front_units_by_hand():
+    """0 at the front's worst value, 1 at its best; an objective the front does not spread
+    takes the range of every point, and 1 when they do not spread it either."""
+    pts = np.array([[0.0, 5.0, 2.0], [4.0, 1.0, 2.0], [2.0, 3.0, 2.0]])
+    lo, width = front_units(pts, pts[[1, 2]])
+    assert lo.tolist() == [2.0, 1.0, 2.0] and width.tolist() == [2.0, 2.0, 1.0]
+    lo, width = front_units(pts, pts[[0]])  # one front point: every point's range
+    assert lo.tolist() == [0.0, 1.0, 2.0] and width.tolist() == [4.0, 4.0, 1.0]
+    lo, width = front_units(pts, np.zeros((0, 3)))  # no front (nothing feasible): every point
+    assert lo.tolist() == [0.0, 1.0, 2.0] and width.tolist() == [4.0, 4.0, 1.0]
+
+
+def test_target_to_value_is_monotone_through_the_pairs():
+    """Tied values share a target; between pairs the map is linear, beyond them it goes on
+    with the slope across the outer tenth (here one segment) of the pairs."""
+    targets = np.array([-1.5, -0.5, -0.5, 0.5, 1.5])
+    values = np.array([0.0, 1.0, 1.0, 3.0, 7.0])
+    f = target_to_value(targets, values)
+    assert f(targets).tolist() == values.tolist()
+    assert f(np.array([0.0, 2.0, -2.0])).tolist() == [2.0, 9.0, -0.5]
+    assert np.all(np.diff(f(np.linspace(-3, 3, 61))) >= 0)
+    assert target_to_value(np.array([0.3]), np.array([4.0]))(np.array([1.0, -1.0])).tolist() == [
+        4.0, 4.0]
+
+
+def test_margin_units_per_objective():
+    """``ties`` puts in values the objectives whose queries share each value twice or more on
+    average (here the cost with 3 levels), ``mixed`` all but the first, ``values`` all;
+    ``targets`` none. An objective in values is scaled by the evaluated front's range and its
+    map sends each query's target to its scaled value."""
+    pts = np.column_stack([np.arange(12.0), -np.repeat([1.0, 2.0, 3.0], 4)])
+    targets = np.column_stack([np.linspace(-2, 2, 12), np.repeat([1.0, 0.0, -1.0], 4)])
+    front_idx = np.array([3, 7, 11])  # (3, -1), (7, -2), (11, -3)
+    expected = {"targets": [False, False], "values": [True, True], "mixed": [False, True],
+                "ties": [False, True]}
+    for units, in_values in expected.items():
+        opt = MOGuidedEDNAG(NB201, num_objectives=2, margin_units=units)
+        got = opt._units(pts, targets, front_idx)
+        for j, flag in enumerate(in_values):
+            want = (pts[:, j] - pts[front_idx, j].min()) / np.ptp(pts[front_idx, j]) if flag \
+                else targets[:, j]
+            np.testing.assert_allclose(got.scaled[:, j], want)
+            np.testing.assert_allclose(got.maps[j](targets[:, j]), want)
+
+
+def test_ties_leave_objectives_without_ties_in_targets():
+    """Two continuous objectives never tie: ``ties`` asks what ``targets`` asks. A cost with
+    three levels ties from the start and changes the queries."""
+    def value(a):
+        return Evaluation(two_objectives(a))
+
+    def tiered(a):
+        acc, cost = two_objectives(a)
+        return Evaluation((acc, float(np.round(cost / 3))))
+
+    flat = {"seed": 4, "max_queries": 40, "batch_size": 5, "diffusions_per_round": 1,
+            "num_objectives": 2}
+    assert (drive(MOGuidedEDNAG(NB201, margin_units="ties", **flat), value)
+            == drive(MOGuidedEDNAG(NB201, margin_units="targets", **flat), value))
+    assert (drive(MOGuidedEDNAG(NB201, margin_units="ties", **flat), tiered)
+            != drive(MOGuidedEDNAG(NB201, margin_units="targets", **flat), tiered))
 
 
 def test_stall_quota_after_rounds_that_add_nothing_to_the_front(monkeypatch):
@@ -304,11 +377,13 @@ def test_a_run_pickled_during_its_second_search_resumes_the_same():
     old = MOGuidedEDNAG(NB201, seed=2, max_queries=30, num_objectives=2)
     old.tell([(a, value(a)) for a in old.ask()])
     state = old.__dict__.copy()
-    for name in ("_second", "_bests", "_bests_stale", "restart_rounds", "restarts"):
-        state.pop(name, None)  # as releases before restart_rounds pickled it
+    for name in ("_second", "_bests", "_bests_stale", "restart_rounds", "restarts",
+                 "margin_units"):
+        state.pop(name, None)  # as releases before restart_rounds and margin_units pickled it
     old.__dict__.clear()
     old.__dict__.update(state)
     assert old._second is None and old.restart_rounds is None
+    assert old.margin_units == "targets"  # the units it ran with
     drive(old, value)
 
 

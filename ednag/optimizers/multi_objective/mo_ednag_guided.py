@@ -8,7 +8,9 @@ instead (``late_predictor``, :data:`MO_LATE_PREDICTOR`: the same fronts in a fif
 time). Then it runs ``diffusions_per_round`` EDNAG diffusions without spending a
 query. A member's fitness is its :func:`front_margin` against the evaluated first front: how far
 its objective vector lies beyond the front (positive) or behind it (negative), in the
-Chebyshev sense. An evaluated member is scored by its true vector (against the front without
+Chebyshev sense, each objective in its regression targets or, when its queries tie often (a
+cost with few levels), in its values scaled by the front's range (``margin_units``, ``ties``
+by default). An evaluated member is scored by its true vector (against the front without
 itself), any other by the acquisition of each objective (``ucb``: mean + ``ucb_beta`` x
 spread). The ``batch_size`` queries of a round are chosen greedily among the unseen
 architectures met: the one with the largest margin, whose optimistic vector then joins the
@@ -83,6 +85,21 @@ MO_RESTART_PREDICTOR: str | None = None
 #: "Multi-objective search"); ``None`` keeps the ensembles throughout
 MO_LATE_PREDICTOR: str | None = "gp"
 MO_LATE_AFTER = 100
+#: the units of the front margins (``margin_units``), per objective: its regression targets
+#: (normal scores of the ranks) or its values scaled by the evaluated first front's range (as
+#: the hypervolume scales them). ``targets``: every objective in targets; ``values``: every one
+#: in values; ``mixed``: the first in targets, the others in values; ``ties``: in values those
+#: whose usable queries share each value :data:`TIED_QUERIES` times or more on average (a cost
+#: with few levels, such as NB201's 28 parameter counts: normal scores of tied ranks stretch
+#: apart the levels queried most, so the search kept returning to the cheapest ones), the others
+#: in targets
+MARGIN_UNITS = ("targets", "values", "mixed", "ties")
+TIED_QUERIES = 2
+#: ``margin_units`` of the multi-objective search: ``ties``, the default since it was measured
+#: (NB201 x params at 500 queries 0.9879 -> 0.9932 over seeds 0-29; latency and
+#: NAS-Bench-Macro never tie that much, so their runs are unchanged; README, "Multi-objective
+#: search")
+MO_MARGIN_UNITS = "ties"
 
 
 def front_margin(points: np.ndarray, front: np.ndarray) -> np.ndarray:
@@ -125,6 +142,62 @@ def greedy_front_batch(vectors: np.ndarray, front: np.ndarray, k: int) -> list[i
     return chosen
 
 
+def front_units(points: np.ndarray, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The offset and width that map each objective of ``points`` (n, m; maximised) to the
+    units of the hypervolume's normalisation: 0 at the worst value of ``front`` (its nadir),
+    1 at its best. An objective the front does not spread (one point, or equal values) takes
+    the range of all ``points`` instead, and 1 when they are equal too.
+
+    >>> lo, width = front_units(np.array([[0.0, 0.0], [1.0, 4.0], [3.0, 2.0]]),
+    ...                         np.array([[1.0, 4.0], [3.0, 2.0]]))
+    >>> lo.tolist(), width.tolist()
+    ([1.0, 2.0], [2.0, 2.0])
+    """
+    points = np.asarray(points, dtype=np.float64)
+    ref = np.asarray(front, dtype=np.float64).reshape(-1, points.shape[1])
+    if len(ref) == 0:
+        ref = points
+    lo, width = ref.min(axis=0), np.ptp(ref, axis=0)
+    flat = width <= 0
+    if len(points):
+        lo = np.where(flat, points.min(axis=0), lo)
+        width = np.where(flat, np.ptp(points, axis=0), width)
+    return lo, np.where(width > 0, width, 1.0)
+
+
+def target_to_value(targets: np.ndarray, values: np.ndarray, tail: float = 0.1
+                    ) -> Callable[[np.ndarray], np.ndarray]:
+    """The monotone map from regression targets back to values, learnt from pairs that share a
+    rank order (:func:`~ednag.predictors.transform_targets`): piecewise linear between the
+    observed pairs, linear beyond them with the slope across the outer ``tail`` of the pairs
+    (so an optimistic prediction above every observed target maps above the best value).
+
+    >>> f = target_to_value(np.array([-1.0, 0.0, 1.0]), np.array([10.0, 20.0, 40.0]))
+    >>> f(np.array([0.5, 2.0, -2.0])).tolist()
+    [30.0, 60.0, 0.0]
+    """
+    u, first = np.unique(np.asarray(targets, dtype=np.float64), return_index=True)
+    v = np.asarray(values, dtype=np.float64)[first]
+    if len(u) < 2:
+        return lambda x: np.full(np.shape(x), v[0] if len(v) else 0.0)
+    k = max(1, int(round(tail * (len(u) - 1))))
+    hi_slope = (v[-1] - v[-1 - k]) / (u[-1] - u[-1 - k])
+    lo_slope = (v[k] - v[0]) / (u[k] - u[0])
+
+    def to_value(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        out = np.interp(x, u, v)
+        out = np.where(x > u[-1], v[-1] + hi_slope * (x - u[-1]), out)
+        return np.where(x < u[0], v[0] + lo_slope * (x - u[0]), out)
+
+    return to_value
+
+
+def _same(x: np.ndarray) -> np.ndarray:
+    """The identity map of an objective whose margins are in its regression targets."""
+    return x
+
+
 def objective_bests(evaluations: list[Evaluation], num_objectives: int) -> np.ndarray | None:
     """Each objective's best value (maximise orientation) among the successful evaluations,
     the feasible ones when any is; ``None`` without a successful one."""
@@ -138,6 +211,15 @@ def objective_bests(evaluations: list[Evaluation], num_objectives: int) -> np.nd
 def improved(bests: np.ndarray | None, before: np.ndarray | None) -> bool:
     """Whether some objective's best beats its value in ``before`` (``None``: nothing yet)."""
     return bests is not None and (before is None or bool(np.any(bests > before)))
+
+
+@dataclass
+class MarginUnits:
+    """A round's front-margin units: every usable query's objectives in them (``scaled``) and,
+    per objective, the map from a model's predicted target to them."""
+
+    scaled: np.ndarray
+    maps: list[Callable[[np.ndarray], np.ndarray]]
 
 
 @dataclass
@@ -170,8 +252,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     :data:`MO_RESTART_AFTER` and :data:`MO_RESTART_PREDICTOR`, ``late_predictor`` and
     ``late_after`` to :data:`MO_LATE_PREDICTOR` and :data:`MO_LATE_AFTER`: Gaussian
     processes from the 100th query on) plus
-    ``num_objectives`` and ``front_mutations`` (3 by default: how many of each round's
-    queries are random unseen one-decision mutants of the evaluated first front). A round is
+    ``num_objectives``, ``front_mutations`` (3 by default: how many of each round's
+    queries are random unseen one-decision mutants of the evaluated first front) and
+    ``margin_units`` (:data:`MARGIN_UNITS`; :data:`MO_MARGIN_UNITS` by default). A round is
     stale when its results add no architecture to the evaluated first front; from
     ``stall_rounds`` stale rounds in a row on (until one adds one),
     ``stall_queries`` of the round's predictor picks come from models whose spread away from
@@ -205,6 +288,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     _bests: np.ndarray | None = None
     _bests_stale: int = 0
     _second: SecondSearch | None = None
+    #: an optimizer pickled before ``margin_units`` existed resumes in the units it ran with
+    margin_units: str = "targets"
 
     def __init__(
         self,
@@ -215,9 +300,13 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         num_objectives: int = 1,
         score: str = "crowding",
         front_mutations: int = 3,
+        margin_units: str = MO_MARGIN_UNITS,
         **kwargs: Any,
     ) -> None:
         int_at_least("front_mutations", front_mutations, 0)
+        if margin_units not in MARGIN_UNITS:
+            raise ValueError(f"margin_units must be one of {', '.join(MARGIN_UNITS)}; "
+                             f"got {margin_units!r}")
         if "patience" in kwargs:
             raise ValueError("patience is not supported by mo_ednag_guided (single-objective "
                              "ednag_guided only; the multi-objective search has stall_rounds)")
@@ -251,6 +340,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         super().__init__(space, seed, max_queries, config, **kwargs)
         self._setup_objectives(num_objectives, score)
         self.front_mutations = front_mutations
+        self.margin_units = margin_units
         #: keys of the evaluated first front at the previous round (a round is stale when its
         #: results add none)
         self._front_keys: frozenset[str] = frozenset()
@@ -289,11 +379,12 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         feasible = viol <= 0
         ranks = non_dominated_ranks(targets, viol)
         front_idx = np.flatnonzero(ranks == 0) if feasible.any() else np.zeros(0, dtype=int)
-        front = targets[front_idx]
+        units = self._units(pts, targets, front_idx)
+        front = units.scaled[front_idx]
         known: dict[str, float] = {}
         for i, (arch, v) in enumerate(zip(archs, viol.tolist(), strict=True)):
             others = front[front_idx != i]
-            margin = float(front_margin(targets[i : i + 1], others)[0])
+            margin = float(front_margin(units.scaled[i : i + 1], others)[0])
             margin = min(margin, 1e6)  # the only front point: finite
             known[self.space.key(arch)] = margin - (INFEASIBLE_PENALTY + v if v > 0 else 0.0)
         worst = min(known.values(), default=0.0) - 1.0
@@ -309,8 +400,9 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         size = max(self.config.archive_size, len(front_idx), 1)
         by_key = {self.space.key(c): c for c in archs}
         archive = [(v, by_key[key]) for key, v in order[:size] if key in by_key]
-        pool = self._free_pool(known, worst, self._predicted(models, viol_model, scale, front),
-                               archive, taken)
+        pool = self._free_pool(known, worst,
+                               self._predicted(models, viol_model, scale, front, units), archive,
+                               taken)
         mutants = self._front_mutants([archs[i] for i in front_idx.tolist()],
                                       min(mutations, k))
         k -= len(mutants)
@@ -324,8 +416,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
                           for j in range(self.num_objectives)]
             chosen = taken | {self.space.key(c) for c in picks}
             pool = self._free_pool(known, worst,
-                                   self._predicted(spread, viol_model, scale, front), archive,
-                                   chosen)
+                                   self._predicted(spread, viol_model, scale, front, units),
+                                   archive, chosen)
             picks += self._front_picks(pool, front, q)
         return picks
 
@@ -391,7 +483,33 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             self._start_second(second.start)  # it stalled as long as the first: afresh
         return picks
 
-    def _predicted(self, models: list[Any], viol_model: Any, scale: float, front: np.ndarray
+    def _units(self, pts: np.ndarray, targets: np.ndarray, front_idx: np.ndarray) -> MarginUnits:
+        """The units of this round's front margins (:data:`MARGIN_UNITS`): each objective in
+        its regression targets, or in its values scaled by the evaluated first front's range
+        (:func:`front_units`), with the map from predicted targets to them
+        (:func:`target_to_value`)."""
+        scaled = targets.copy()
+        maps: list[Callable[[np.ndarray], np.ndarray]] = [_same] * targets.shape[1]
+        if self.margin_units == "targets":
+            return MarginUnits(scaled, maps)
+        lo, width = front_units(pts, pts[front_idx])
+        for j in range(targets.shape[1]):
+            if not self._in_values(j, pts[:, j]):
+                continue
+            scaled[:, j] = (pts[:, j] - lo[j]) / width[j]
+            maps[j] = target_to_value(targets[:, j], scaled[:, j])
+        return MarginUnits(scaled, maps)
+
+    def _in_values(self, j: int, values: np.ndarray) -> bool:
+        """Whether objective ``j``'s margins are in its values this round (``margin_units``):
+        ``values``, all; ``mixed``, all but the first; ``ties``, those whose usable queries
+        share their values :data:`TIED_QUERIES` at a time or more on average."""
+        if self.margin_units == "ties":
+            return len(values) >= TIED_QUERIES * len(np.unique(values))
+        return self.margin_units == "values" or (self.margin_units == "mixed" and j > 0)
+
+    def _predicted(self, models: list[Any], viol_model: Any, scale: float, front: np.ndarray,
+                   units: MarginUnits
                    ) -> Callable[[list[Choices]], tuple[np.ndarray, list[np.ndarray | None]]]:
         """The member evaluator of a round's scorer: front margins of the optimistic
         vectors predicted by ``models`` (one per objective), less the infeasibility penalty
@@ -401,8 +519,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         def predicted(cands: list[Choices]) -> tuple[np.ndarray, list[np.ndarray | None]]:
             code = self.encoder(cands)
             vec = np.column_stack([
-                acquire(*m.predict(code), self.acquisition, self.rng, self.ucb_beta)
-                for m in models
+                to_units(acquire(*m.predict(code), self.acquisition, self.rng, self.ucb_beta))
+                for m, to_units in zip(models, units.maps, strict=True)
             ])
             pen = np.zeros(len(cands))
             if viol_model is not None:
