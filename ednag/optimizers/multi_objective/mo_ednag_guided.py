@@ -94,6 +94,9 @@ MO_LATE_AFTER = 100
 #: apart the levels queried most, so the search kept returning to the cheapest ones), the others
 #: in targets
 MARGIN_UNITS = ("targets", "values", "mixed", "ties")
+#: ``ties``: an objective is in values once its usable queries number at least this many times
+#: its distinct values (NB201's parameter count from the 20th or 30th query on; never NB201's
+#: accuracy, latency or NAS-Bench-Macro's objectives within 500 queries)
 TIED_QUERIES = 2
 #: ``margin_units`` of the multi-objective search: ``ties``, the default since it was measured
 #: (NB201 x params at 500 queries 0.9879 -> 0.9932 over seeds 0-29; latency and
