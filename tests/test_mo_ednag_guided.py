@@ -70,8 +70,9 @@ def test_rounds_ask_k_distinct_unseen_within_budget():
     assert opt.num_queries == 37 and opt.rounds == 3
 
 
-def test_failures_never_stop_it():
-    opt = MOGuidedEDNAG(NB201, seed=1, max_queries=40, num_objectives=2)
+@pytest.mark.parametrize("units", ["ties", "values"])
+def test_failures_never_stop_it(units):
+    opt = MOGuidedEDNAG(NB201, seed=1, max_queries=40, num_objectives=2, margin_units=units)
     drive(opt, lambda a: Evaluation((), failed=True) if a[0] == 0
           else Evaluation(two_objectives(a)))
     assert opt.num_queries == 40 and len(opt.pareto_archive()) >= 1
@@ -92,12 +93,13 @@ def test_beats_mo_rea_on_hypervolume():
     assert guided > rea
 
 
-def test_constraints_steer_the_rounds_to_feasible_architectures():
+@pytest.mark.parametrize("units", ["ties", "values"])
+def test_constraints_steer_the_rounds_to_feasible_architectures(units):
     def value(a) -> Evaluation:
         acc, cost = two_objectives(a)
         return Evaluation((acc, cost), violation=2.0 if a[0] in (0, 1, 2) else 0.0)
 
-    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=60, num_objectives=2)
+    opt = MOGuidedEDNAG(NB201, seed=0, max_queries=60, num_objectives=2, margin_units=units)
     batches = drive(opt, value)
     feasible_after_init = np.mean([a[0] not in (0, 1, 2) for b in batches[1:] for a in b])
     assert feasible_after_init > 0.6  # uniform sampling: 2 in 5
