@@ -493,20 +493,18 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         (:func:`target_to_value`)."""
         scaled = targets.copy()
         maps: list[Callable[[np.ndarray], np.ndarray]] = [_same] * targets.shape[1]
-        if self.margin_units == "targets":
-            return MarginUnits(scaled, maps)
-        lo, width = front_units(pts, pts[front_idx])
-        for j in range(targets.shape[1]):
-            if not self._in_values(j, pts[:, j]):
-                continue
-            scaled[:, j] = (pts[:, j] - lo[j]) / width[j]
-            maps[j] = target_to_value(targets[:, j], scaled[:, j])
+        in_values = [j for j in range(targets.shape[1]) if self._in_values(j, pts[:, j])]
+        if in_values:
+            lo, width = front_units(pts, pts[front_idx])
+            for j in in_values:
+                scaled[:, j] = (pts[:, j] - lo[j]) / width[j]
+                maps[j] = target_to_value(targets[:, j], scaled[:, j])
         return MarginUnits(scaled, maps)
 
     def _in_values(self, j: int, values: np.ndarray) -> bool:
         """Whether objective ``j``'s margins are in its values this round (``margin_units``):
-        ``values``, all; ``mixed``, all but the first; ``ties``, those whose usable queries
-        share their values :data:`TIED_QUERIES` at a time or more on average."""
+        ``targets``, none; ``values``, all; ``mixed``, all but the first; ``ties``, those whose
+        usable queries share their values :data:`TIED_QUERIES` at a time or more on average."""
         if self.margin_units == "ties":
             return len(values) >= TIED_QUERIES * len(np.unique(values))
         return self.margin_units == "values" or (self.margin_units == "mixed" and j > 0)
