@@ -284,6 +284,39 @@ def test_the_first_search_can_switch_its_predictor_late(monkeypatch):
     assert opt.predictor == "mlp_ensemble" and opt.predictor_params == {"dtype": "float32"}
 
 
+def test_the_first_rounds_can_pick_by_another_acquisition(monkeypatch):
+    """``early_acquisition``: the plain picks of the rounds that start before
+    ``early_queries`` queries are told score their members by it, ``acquisition`` after; an
+    unknown name or a negative count is refused by field."""
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="early_acquisition must be one of its, ucb, exploit "
+                                         "or None; got 'ei'"):
+        GuidedEDNAG(NB201, early_acquisition="ei")
+    with pytest.raises(ValueError, match="early_queries"):
+        GuidedEDNAG(NB201, early_acquisition="its", early_queries=-1)
+    kinds: list[tuple[int, str]] = []
+    real = guided.acquire
+
+    def spy(mean, std, kind, rng, beta=1.0):
+        kinds.append((len(opt.history), kind))
+        return real(mean, std, kind, rng, beta)
+
+    monkeypatch.setattr(guided, "acquire", spy)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, early_acquisition="its",
+                      early_queries=25, stall_rounds=None, restart_rounds=None,
+                      diffusions_per_round=1)
+    drive(opt, lambda a: float(sum(a)))
+    assert set(kinds) == {(10, "its"), (15, "its"), (20, "its"), (25, "ucb"), (30, "ucb"),
+                          (35, "ucb")}
+    asked = []
+    for early in (None, "its"):  # without a count of queries it changes nothing
+        run = GuidedEDNAG(NB201, seed=3, max_queries=30, early_acquisition=early,
+                          diffusions_per_round=1)
+        asked.append(drive(run, smooth))
+    assert asked[0] == asked[1]
+
+
 def test_a_better_result_ends_the_second_search():
     opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
                       stall_rounds=None, diffusions_per_round=1)
@@ -493,11 +526,12 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     opt.tell([(a, 1.0) for a in opt.ask()])
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
     del opt.restart_after, opt.restart_predictor, opt.restart_takes, opt.stall_predictor
-    del opt.late_predictor, opt.late_after
+    del opt.late_predictor, opt.late_after, opt.early_acquisition, opt.early_queries
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
             old.restart_predictor, old.restart_takes, old.stall_predictor,
-            old.late_predictor) == ("priors", "mlp_ensemble", None, 0, None, "plain", None, None)
+            old.late_predictor, old.early_acquisition) == (
+        "priors", "mlp_ensemble", None, 0, None, "plain", None, None, None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

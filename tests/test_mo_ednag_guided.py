@@ -148,6 +148,9 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, stall_pool="mutants", num_objectives=2)
     with pytest.raises(ValueError, match="guided_samples is not supported"):
         MOGuidedEDNAG(NB201, guided_samples=5, num_objectives=2)
+    with pytest.raises(ValueError, match="early_acquisition is not supported"):
+        MOGuidedEDNAG(NB201, early_acquisition="its", num_objectives=2)
+    assert MOGuidedEDNAG(NB201, num_objectives=2).early_acquisition is None
     with pytest.raises(ValueError, match="restart_takes is not supported"):
         MOGuidedEDNAG(NB201, restart_takes="quota", num_objectives=2)
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
