@@ -287,7 +287,7 @@ def test_the_first_search_can_switch_its_predictor_late(monkeypatch):
 def test_the_first_rounds_can_pick_by_another_acquisition(monkeypatch):
     """``early_acquisition``: the plain picks of the rounds that start before
     ``early_queries`` queries are told score their members by it, ``acquisition`` after; an
-    unknown name or a negative count is refused by field."""
+    unknown name or a negative count is refused by field; 30 queries unless told."""
     import ednag.optimizers.ednag_guided as guided
 
     with pytest.raises(ValueError, match="early_acquisition must be one of its, ucb, exploit "
@@ -295,6 +295,7 @@ def test_the_first_rounds_can_pick_by_another_acquisition(monkeypatch):
         GuidedEDNAG(NB201, early_acquisition="ei")
     with pytest.raises(ValueError, match="early_queries"):
         GuidedEDNAG(NB201, early_acquisition="its", early_queries=-1)
+    assert GuidedEDNAG(NB201).early_queries == 30
     kinds: list[tuple[int, str]] = []
     real = guided.acquire
 
@@ -310,9 +311,9 @@ def test_the_first_rounds_can_pick_by_another_acquisition(monkeypatch):
     assert set(kinds) == {(10, "its"), (15, "its"), (20, "its"), (25, "ucb"), (30, "ucb"),
                           (35, "ucb")}
     asked = []
-    for early in (None, "its"):  # without a count of queries it changes nothing
+    for early in (None, "its"):  # with no early queries it changes nothing
         run = GuidedEDNAG(NB201, seed=3, max_queries=30, early_acquisition=early,
-                          diffusions_per_round=1)
+                          early_queries=0, diffusions_per_round=1)
         asked.append(drive(run, smooth))
     assert asked[0] == asked[1]
 

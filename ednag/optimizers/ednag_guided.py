@@ -86,6 +86,10 @@ STALL_PREDICTOR = "gp"
 #: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
 #: one plain pick (``one``: the first keeps the rest)
 RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
+#: with ``early_acquisition`` (off by default), the rounds before this many queries pick by it
+#: (``early_queries``; the count screened with ``its``: ``docs/ednag.md``, "Thompson draws in
+#: the first rounds")
+EARLY_QUERIES = 30
 
 
 class GuidedEDNAG(PredictorRounds):
@@ -146,8 +150,8 @@ class GuidedEDNAG(PredictorRounds):
     "Gaussian processes after 100 queries"; ``mo_ednag_guided`` takes it by default).
     ``early_acquisition`` (one of :data:`~ednag.optimizers.bananas.ACQUISITIONS`; ``None``:
     off) scores the free diffusions and chooses the plain picks of the rounds that start
-    before ``early_queries`` (0) queries are told, ``acquisition`` after: with ``its`` and 30
-    it frees most cifar10 and cifar100 searches trapped by 100 queries and costs
+    before ``early_queries`` (:data:`EARLY_QUERIES`, 30) queries are told, ``acquisition``
+    after: with ``its`` it frees most cifar10 and cifar100 searches trapped by 100 queries and costs
     ImageNet16-120 a little at 50 and 100 (``docs/ednag.md``, "Thompson draws in the first
     rounds").
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
@@ -228,7 +232,7 @@ class GuidedEDNAG(PredictorRounds):
         late_predictor: str | None = None,
         late_after: int = 100,
         early_acquisition: str | None = None,
-        early_queries: int = 0,
+        early_queries: int = EARLY_QUERIES,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)

@@ -320,7 +320,6 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             raise ValueError("early_acquisition is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only: the multi-objective rounds pick by "
                              "acquisition throughout)")
-        kwargs["early_acquisition"] = None
         if "restart_takes" in kwargs:
             raise ValueError("restart_takes is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only: its second search takes "
