@@ -16,7 +16,8 @@ whose pick is a best-by-fitness architecture; "[k runs short]" = k runs ended be
 (a searcher that stops early is scored on the queries it made).
 
     nice python -m bench.landscapes [--seeds 10] [--first-seed 0] [--queries 100]
-        [--only transnas_micro,...] [--optimizers 'ednag,ednag[arch_mutation_rate=0.7]']
+        [--only transnas_micro,...] [--tasks normal,...]
+        [--optimizers 'ednag,ednag[arch_mutation_rate=0.7]']
 
 (run from the repository root: ``-m`` imports this checkout's packages).
 
@@ -111,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                              "nas-bench-macro/)")
     parser.add_argument("--only", default=",".join(LANDSCAPES),
                         help=f"comma-separated benchmarks among {', '.join(LANDSCAPES)}")
+    parser.add_argument("--tasks", default="",
+                        help="comma-separated tasks (datasets) of those benchmarks to run "
+                             "(default: all of them)")
     parser.add_argument("--optimizers", default=",".join(single_objective_optimizers()),
                         help="comma-separated registered optimizers or variants "
                              "name[key=value;...]")
@@ -120,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [b for b in benchmarks if b not in LANDSCAPES]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; allowed: {', '.join(LANDSCAPES)}")
+    allowed_tasks = list(dict.fromkeys(t for b in benchmarks for t in LANDSCAPES[b][1]))
+    tasks = [t for t in args.tasks.split(",") if t] or allowed_tasks
+    unknown = [t for t in tasks if t not in allowed_tasks]
+    if unknown:
+        parser.error(f"unknown task(s) {', '.join(unknown)} for {', '.join(benchmarks)}; "
+                     f"allowed: {', '.join(allowed_tasks)}")
     bad = [o for o in optimizers if o.partition("[")[0] not in OPTIMIZERS.names()]
     if bad:
         parser.error(f"unknown optimizer(s) {', '.join(bad)}; allowed: "
@@ -144,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|" + "---|" * len(optimizers))
     for benchmark in benchmarks:
         folder, datasets = LANDSCAPES[benchmark]
+        datasets = tuple(d for d in datasets if d in tasks)
+        if not datasets:
+            continue
         table = import_table(benchmark, None if folder is None else args.data / folder)
         for dataset in datasets:
             reported = table.defaults(dataset)["reported"]

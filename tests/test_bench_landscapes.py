@@ -44,6 +44,23 @@ def test_variants_and_first_seed_on_nasbench_graph(landscapes, capsys):
                for d in ("arxiv", "cora", "photo"))
 
 
+def test_tasks_runs_only_the_tasks_named(landscapes, capsys):
+    args = ["--only", "nasbench_graph", "--tasks", "cora", "--seeds", "1", "--queries", "5",
+            "--optimizers", "random"]
+    assert landscapes.main(args) == 0
+    pairs = _pairs(capsys.readouterr().out)
+    assert "nasbench_graph_cora_random_mean_5" in pairs
+    assert not any(k.startswith(("nasbench_graph_arxiv", "nasbench_graph_photo")) for k in pairs)
+
+
+def test_an_unknown_task_names_the_allowed_ones(landscapes, capsys, monkeypatch):
+    monkeypatch.setattr(landscapes, "import_table", lambda *a: pytest.fail("table loaded"))
+    with pytest.raises(SystemExit):
+        landscapes.main(["--only", "nasbench_graph", "--tasks", "cora,normal"])
+    err = capsys.readouterr().err
+    assert "unknown task(s) normal for nasbench_graph; allowed: arxiv, cora, photo" in err
+
+
 def test_unknown_optimizer_names_the_allowed_ones(landscapes, capsys):
     with pytest.raises(SystemExit):
         landscapes.main(["--only", "nasbench_graph", "--optimizers", "ednag,nope[x=1]"])
