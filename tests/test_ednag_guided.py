@@ -7,6 +7,7 @@ import pytest
 from test_local_search_bananas import NB201, drive, smooth
 
 from ednag.optimizers import WORST_FITNESS, RandomSearch
+from ednag.optimizers.bananas import MIN_BATCH_GAP, decisions_apart
 from ednag.optimizers.ednag_guided import GuidedEDNAG
 from ednag.predictors import PredictorError
 
@@ -318,6 +319,40 @@ def test_the_first_rounds_can_pick_by_another_acquisition(monkeypatch):
     assert asked[0] == asked[1]
 
 
+def test_the_first_rounds_can_pick_apart(monkeypatch):
+    """``early_apart``: the plain picks of the rounds that start before ``early_queries``
+    queries are told differ in at least that many decisions, distinct after; a count below 1
+    is refused by field; off by default, and then every query is as before."""
+    import ednag.optimizers.ednag_guided as guided
+
+    with pytest.raises(ValueError, match="early_apart"):
+        GuidedEDNAG(NB201, early_apart=0)
+    assert GuidedEDNAG(NB201).early_apart is None
+    rounds: list[tuple[int, int, list[tuple[int, ...]]]] = []
+    real = guided.spread_top_k
+
+    def spy(space, pool, scores, k, min_gap=MIN_BATCH_GAP, min_decisions=1):
+        picks = real(space, pool, scores, k, min_gap, min_decisions)
+        rounds.append((len(opt.history), min_decisions, picks))
+        return picks
+
+    monkeypatch.setattr(guided, "spread_top_k", spy)
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=40, early_apart=4, early_queries=25,
+                      stall_rounds=None, restart_rounds=None, diffusions_per_round=1)
+    drive(opt, lambda a: float(sum(a)))
+    assert [(n, apart) for n, apart, _ in rounds] == [(10, 4), (15, 4), (20, 4), (25, 1),
+                                                      (30, 1), (35, 1)]
+    for _, apart, picks in rounds[:3]:  # a pool of hundreds allows four decisions apart
+        assert all(decisions_apart(a, b) >= apart
+                   for i, a in enumerate(picks) for b in picks[:i])
+    asked = []
+    for apart in (None, 3):  # with no early queries it changes nothing
+        run = GuidedEDNAG(NB201, seed=3, max_queries=30, early_apart=apart, early_queries=0,
+                          diffusions_per_round=1)
+        asked.append(drive(run, smooth))
+    assert asked[0] == asked[1]
+
+
 def test_a_better_result_ends_the_second_search():
     opt = GuidedEDNAG(NB201, seed=1, max_queries=200, restart_rounds=2, restart_after=0,
                       stall_rounds=None, diffusions_per_round=1)
@@ -528,11 +563,12 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
     del opt.restart_after, opt.restart_predictor, opt.restart_takes, opt.stall_predictor
     del opt.late_predictor, opt.late_after, opt.early_acquisition, opt.early_queries
+    del opt.early_apart
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
             old.restart_predictor, old.restart_takes, old.stall_predictor,
-            old.late_predictor, old.early_acquisition) == (
-        "priors", "mlp_ensemble", None, 0, None, "plain", None, None, None)
+            old.late_predictor, old.early_acquisition, old.early_apart) == (
+        "priors", "mlp_ensemble", None, 0, None, "plain", None, None, None, None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 

@@ -151,6 +151,8 @@ def test_parameters_are_named():
     with pytest.raises(ValueError, match="early_acquisition is not supported"):
         MOGuidedEDNAG(NB201, early_acquisition="its", num_objectives=2)
     assert MOGuidedEDNAG(NB201, num_objectives=2).early_acquisition is None
+    with pytest.raises(ValueError, match="early_apart is not supported"):
+        MOGuidedEDNAG(NB201, early_apart=3, num_objectives=2)
     with pytest.raises(ValueError, match="restart_takes is not supported"):
         MOGuidedEDNAG(NB201, restart_takes="quota", num_objectives=2)
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):

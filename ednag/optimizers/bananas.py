@@ -63,10 +63,11 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def spread_top_k(space: SearchSpace, pool: list[Choices], scores: np.ndarray, k: int,
-                 min_gap: float = MIN_BATCH_GAP) -> list[Choices]:
+                 min_gap: float = MIN_BATCH_GAP, min_decisions: int = 1) -> list[Choices]:
     """The ``k`` best of ``pool`` by ``scores``, skipping any candidate closer than
-    ``min_gap`` (largest coordinate difference of :func:`onehot_encode`) to one already taken;
-    the skipped fill the batch, best first, if too few remain.
+    ``min_gap`` (largest coordinate difference of :func:`onehot_encode`) to one already taken,
+    or differing from one in fewer than ``min_decisions`` decisions; the skipped fill the
+    batch, best first, if too few remain.
 
     On a space of choices alone two distinct architectures are always 1 apart, so this is
     :func:`top_k`. On a Ray Tune ``param_space`` a continuous range is a grid of ~1,000 levels,
@@ -76,6 +77,11 @@ def spread_top_k(space: SearchSpace, pool: list[Choices], scores: np.ndarray, k:
     >>> space = MixedSpace([Param("lr", "ordinal", tuple(range(101)))])
     >>> spread_top_k(space, [(50,), (51,), (90,)], np.array([3.0, 2.0, 1.0]), 2)
     [(50,), (90,)]
+    >>> from ednag.spaces import make_space
+    >>> cells = [(0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 1), (1, 1, 0, 0, 0, 0), (2, 2, 2, 0, 0, 0)]
+    >>> spread_top_k(make_space("nb201"), cells, np.array([4.0, 3.0, 2.0, 1.0]), 3,
+    ...              min_decisions=3)
+    [(0, 0, 0, 0, 0, 0), (2, 2, 2, 0, 0, 0), (0, 0, 0, 0, 0, 1)]
     """
     taken: list[int] = []
     codes: list[np.ndarray] = []
@@ -84,13 +90,24 @@ def spread_top_k(space: SearchSpace, pool: list[Choices], scores: np.ndarray, k:
         if len(taken) == k:
             break
         code = onehot_encode(space, [pool[i]])[0]
-        if all(np.max(np.abs(code - c)) >= min_gap for c in codes):
+        if all(np.max(np.abs(code - c)) >= min_gap for c in codes) and (
+                min_decisions <= 1 or all(decisions_apart(pool[i], pool[j]) >= min_decisions
+                                          for j in taken)):
             taken.append(i)
             codes.append(code)
         else:
             skipped.append(i)
     taken += skipped[: k - len(taken)]
     return [pool[i] for i in taken]
+
+
+def decisions_apart(a: Choices, b: Choices) -> int:
+    """In how many decisions two architectures differ (the Hamming distance of their choices).
+
+    >>> decisions_apart((0, 1, 2), (0, 2, 3))
+    2
+    """
+    return sum(x != y for x, y in zip(a, b, strict=True))
 
 
 def mutation_candidates(

@@ -86,9 +86,9 @@ STALL_PREDICTOR = "gp"
 #: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
 #: one plain pick (``one``: the first keeps the rest)
 RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
-#: with ``early_acquisition`` (off by default), the rounds before this many queries pick by it
-#: (``early_queries``; the count screened with ``its``: ``docs/ednag.md``, "Thompson draws in
-#: the first rounds")
+#: with ``early_acquisition`` or ``early_apart`` (both off by default), the rounds before this
+#: many queries pick by them (``early_queries``; the count screened with ``its``:
+#: ``docs/ednag.md``, "Thompson draws in the first rounds", and with ``early_apart``)
 EARLY_QUERIES = 30
 
 
@@ -153,7 +153,10 @@ class GuidedEDNAG(PredictorRounds):
     before ``early_queries`` (:data:`EARLY_QUERIES`, 30) queries are told, ``acquisition``
     after: with ``its`` it frees most cifar10 and cifar100 searches trapped by 100 queries and costs
     ImageNet16-120 a little at 50 and 100 (``docs/ednag.md``, "Thompson draws in the first
-    rounds").
+    rounds"). ``early_apart`` (``None``: off) makes the plain picks of those rounds differ
+    from one another in at least that many decisions (while the round's pool allows; then
+    the best of the rest): a wider first look without a random pick (``docs/ednag.md``,
+    "Early picks apart").
     ``predictor`` (one of :data:`~ednag.predictors.PREDICTORS`): ``"mlp_ensemble"`` or
     ``"gp"`` (a Gaussian process; ``prior_scale`` is then its amplitude in the stall quota's
     second model). Unless told, a space with an ordinal parameter (a Ray Tune
@@ -195,6 +198,8 @@ class GuidedEDNAG(PredictorRounds):
     #: ... and one pickled before ``early_acquisition`` existed with ``acquisition`` throughout
     early_acquisition: str | None = None
     early_queries: int = 0
+    #: ... and one pickled before ``early_apart`` existed without it
+    early_apart: int | None = None
     #: the second search: the keys of the architectures it asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -233,6 +238,7 @@ class GuidedEDNAG(PredictorRounds):
         late_after: int = 100,
         early_acquisition: str | None = None,
         early_queries: int = EARLY_QUERIES,
+        early_apart: int | None = None,
         **overrides: Any,
     ) -> None:
         super().__init__(space, seed, max_queries, num_init, batch_size)
@@ -272,6 +278,7 @@ class GuidedEDNAG(PredictorRounds):
             raise ValueError(f"early_acquisition must be one of {', '.join(ACQUISITIONS)} or "
                              f"None; got {early_acquisition!r}")
         int_at_least("early_queries", early_queries, 0)
+        int_at_least("early_apart", early_apart, 1, optional=True)
         transform_targets(np.zeros(1), target)  # names the allowed targets if unknown
         self.config = resolve_config(GUIDED_DEFAULT if config is None else config, **overrides)
         self.encoding = make_encoding(space, self.config.encoding)
@@ -310,6 +317,7 @@ class GuidedEDNAG(PredictorRounds):
         self.late_after = late_after
         self.early_acquisition = early_acquisition
         self.early_queries = early_queries
+        self.early_apart = early_apart
         self._best_seen = -np.inf
         #: rounds in a row whose results found nothing better than the best before them
         self._stale_rounds = 0
@@ -364,7 +372,7 @@ class GuidedEDNAG(PredictorRounds):
             extra = self._sampled(model, self.guided_samples) if self.guided_samples else []
             evaluate = self._acquisition(model, self._plain_acquisition())
             pool = self._free_pool(known, worst, evaluate, archive, extra=extra)
-            picks = self._top_unseen(pool, k - q)
+            picks = self._top_unseen(pool, k - q, self._plain_apart())
         if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
             # mutants: all of the quota; both, mutants+diffusion: its larger half
             m = q if self.stall_pool == "mutants" else q - q // 2
@@ -416,15 +424,15 @@ class GuidedEDNAG(PredictorRounds):
                                  eta=1.0, scale=1.0, kappa=0.0)
         return encoding.decode_batch(samples)
 
-    def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int
-                    ) -> list[Choices]:
+    def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
+                    apart: int = 1) -> list[Choices]:
         """The ``k`` best of a free search's pool (unseen architectures, spread over distinct
-        ones)."""
+        ones, at least ``apart`` decisions from one another while the pool allows)."""
         items = list(pool.values())
         if not items or k < 1:
             return []
         return spread_top_k(self.space, [a for a, _, _ in items],
-                            np.array([s for _, s, _ in items]), k)
+                            np.array([s for _, s, _ in items]), k, min_decisions=apart)
 
     def _spread_picks(self, archs: list[Choices], targets: np.ndarray, known: dict[str, float],
                       worst: float, archive: list[tuple[float, Choices]],
@@ -453,6 +461,13 @@ class GuidedEDNAG(PredictorRounds):
         if self.early_acquisition is not None and len(self.history) < self.early_queries:
             return self.early_acquisition
         return self.acquisition
+
+    def _plain_apart(self) -> int:
+        """How many decisions apart this round's plain picks lie: ``early_apart`` while fewer
+        than ``early_queries`` queries are told, 1 (distinct) otherwise or without it."""
+        if self.early_apart is not None and len(self.history) < self.early_queries:
+            return self.early_apart
+        return 1
 
     def _acquisition(self, model: Any, kind: str | None = None
                      ) -> Callable[[list[Choices]], tuple[np.ndarray, list[None]]]:

@@ -246,7 +246,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``num_init``, ``batch_size``, ``diffusions_per_round``, ``num_random``, ``acquisition``,
     ``ucb_beta``, ``predictor_encoding``, ``target``, ``predictor_params``, ``stall_rounds``,
     ``stall_queries``, ``stall_prior_scale``, ``stall_predictor``, EDNAG ``overrides``; not
-    ``patience`` or ``early_acquisition``, and ``stall_pool`` only as ``priors``;
+    ``patience``, ``early_acquisition`` or ``early_apart``, and ``stall_pool`` only as ``priors``;
     ``batch_size`` and ``diffusions_per_round`` default to :data:`MO_BATCH_SIZE` and
     :data:`MO_DIFFUSIONS_PER_ROUND`, the ensemble's ``dtype`` to :data:`MO_PREDICTOR_DTYPE`,
     ``stall_rounds``, ``stall_queries`` and ``stall_predictor`` to :data:`MO_STALL_ROUNDS`,
@@ -320,6 +320,10 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             raise ValueError("early_acquisition is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only: the multi-objective rounds pick by "
                              "acquisition throughout)")
+        if kwargs.get("early_apart") is not None:
+            raise ValueError("early_apart is not supported by mo_ednag_guided (single-"
+                             "objective ednag_guided only: the multi-objective rounds choose "
+                             "their picks by the front)")
         if "restart_takes" in kwargs:
             raise ValueError("restart_takes is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only: its second search takes "
