@@ -455,17 +455,22 @@ class GuidedEDNAG(PredictorRounds):
         model.fit(self.encoder(archs), y)
         return model
 
+    def _early_round(self) -> bool:
+        """Whether this round starts before ``early_queries`` queries are told (the rounds
+        ``early_acquisition`` and ``early_apart`` apply to)."""
+        return len(self.history) < self.early_queries
+
     def _plain_acquisition(self) -> str:
-        """The acquisition of this round's plain picks: ``early_acquisition`` while fewer than
-        ``early_queries`` queries are told, ``acquisition`` after."""
-        if self.early_acquisition is not None and len(self.history) < self.early_queries:
+        """The acquisition of this round's plain picks: ``early_acquisition`` in an early
+        round, ``acquisition`` after."""
+        if self.early_acquisition is not None and self._early_round():
             return self.early_acquisition
         return self.acquisition
 
     def _plain_apart(self) -> int:
-        """How many decisions apart this round's plain picks lie: ``early_apart`` while fewer
-        than ``early_queries`` queries are told, 1 (distinct) otherwise or without it."""
-        if self.early_apart is not None and len(self.history) < self.early_queries:
+        """How many decisions apart this round's plain picks lie: ``early_apart`` in an early
+        round, 1 (distinct) otherwise or without it."""
+        if self.early_apart is not None and self._early_round():
             return self.early_apart
         return 1
 
