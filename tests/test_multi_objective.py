@@ -204,3 +204,44 @@ def test_the_fixed_search_space_is_optunas_intersection(include_pruned):
             study.tell(trial, state=state)
         assert ours.calculate(study) == optunas.calculate(study)
         assert list(ours.calculate(study)) == list(optunas.calculate(study))  # same order
+
+
+@pytest.mark.parametrize("objectives,multivariate", [(2, None), (2, True), (1, None)])
+def test_the_fixed_space_tpe_proposes_what_optunas_tpe_does(objectives, multivariate):
+    """The sampler that splits once per ask asks for the same parameters as Optuna's own TPE,
+    ask by ask, through repeats of a small space, failed, pruned, infeasible and still-running
+    trials (the constant liar), with several objectives and with one."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from ednag.optimizers.multi_objective.optuna_samplers import FixedSpaceTPESampler
+
+    dists = {f"d{i}": optuna.distributions.CategoricalDistribution([0, 1, 2]) for i in range(4)}
+    params = {"seed": 3, "n_startup_trials": 5, "multivariate": multivariate}
+    studies = [optuna.create_study(directions=["maximize"] * objectives, sampler=sampler)
+               for sampler in (optuna.samplers.TPESampler(**params),
+                               FixedSpaceTPESampler(dists, **params))]
+    running: list[list] = [[], []]
+    asked = [[], []]
+    for step in range(150):
+        for k, study in enumerate(studies):
+            trial = study.ask(dists)
+            asked[k].append(trial.params)
+            a = [trial.params[f"d{i}"] for i in range(4)]
+            if step % 7 == 3:  # left running for two asks
+                running[k].append((trial, a))
+                continue
+            if step % 11 == 5:
+                study.tell(trial, state=TrialState.FAIL)
+            elif step % 13 == 6:
+                study.tell(trial, state=TrialState.PRUNED)
+            else:
+                trial.set_constraint("violation", float(a[0] == 2 and a[3] == 2))
+                study.tell(trial, [float(sum(a)), -float(a[1] * a[2])][:objectives])
+            if step % 7 == 5:
+                late, b = running[k].pop()
+                late.set_constraint("violation", 0.0)
+                study.tell(late, [float(b[0]), float(b[3])][:objectives])
+        assert asked[0] == asked[1], f"ask {step}"
+    repeats = len(asked[1]) - len({tuple(p.values()) for p in asked[1]})
+    assert repeats > 50  # the small space made the samplers repeat
