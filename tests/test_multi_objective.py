@@ -214,8 +214,12 @@ def test_the_fixed_space_tpe_proposes_what_optunas_tpe_does(objectives, multivar
     import optuna
     from optuna.trial import TrialState
 
-    from ednag.optimizers.multi_objective.optuna_samplers import FixedSpaceTPESampler
+    from ednag.optimizers.multi_objective.optuna_samplers import (
+        ONE_SPLIT_PER_ASK,
+        FixedSpaceTPESampler,
+    )
 
+    assert optuna.__version__.startswith("5.") == ONE_SPLIT_PER_ASK  # the shortcut is tested
     dists = {f"d{i}": optuna.distributions.CategoricalDistribution([0, 1, 2]) for i in range(4)}
     params = {"seed": 3, "n_startup_trials": 5, "multivariate": multivariate}
     studies = [optuna.create_study(directions=["maximize"] * objectives, sampler=sampler)

@@ -27,16 +27,23 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.samplers._tpe.sampler import (
-    _get_infeasible_trial_score,
-    _split_complete_trials,
-    _split_infeasible_trials,
-    _split_pruned_trials,
-    default_gamma,
-    default_gamma_multiobjective,
-)
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
+
+try:  # Optuna's private TPE helpers, as in the Optuna 5 the shortcut below was tested on
+    from optuna.samplers._tpe.sampler import (
+        _get_infeasible_trial_score,
+        _split_complete_trials,
+        _split_infeasible_trials,
+        _split_pruned_trials,
+        default_gamma,
+        default_gamma_multiobjective,
+    )
+
+    #: whether :class:`FixedSpaceTPESampler` splits once per ask (else Optuna's own path)
+    ONE_SPLIT_PER_ASK = optuna.__version__.split(".")[0] == "5"
+except ImportError:  # another Optuna: its own path, unchanged
+    ONE_SPLIT_PER_ASK = False
 
 
 class FixedSearchSpace:
@@ -84,7 +91,8 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
     the asking trial's number), and each finished
     trial's internal parameter values are read once for the study's life. Each estimator,
     candidate draw and acquisition is Optuna's, in Optuna's order, so the proposals are the
-    same. Trials that lack a parameter take Optuna's own path."""
+    same. Trials that lack a parameter take Optuna's own path, and so does every ask with an
+    Optuna other than 5 (:data:`ONE_SPLIT_PER_ASK`), whose private helpers may differ."""
 
     def __init__(self, distributions: dict[str, BaseDistribution], **params: Any) -> None:
         super().__init__(**params)
@@ -111,13 +119,16 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
 
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
-        if trial.number == self._split_key and not self._is_multivariate(study):
+        if (ONE_SPLIT_PER_ASK and trial.number == self._split_key
+                and not self._is_multivariate(study)):
             # a later decision of an ask already past the random start: no need to count
             return self._sample(study, trial, {param_name: param_distribution})[param_name]
         return super().sample_independent(study, trial, param_name, param_distribution)
 
     def _sample(self, study: Study, trial: FrozenTrial,
                 search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        if not ONE_SPLIT_PER_ASK:
+            return super()._sample(study, trial, search_space)
         if trial.number != self._split_key:
             liar = self._constant_liar  # running trials join the bad set, as in Optuna
             states = ((TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING) if liar
@@ -174,7 +185,8 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
     def _get_internal_repr(self, trials: list[FrozenTrial],
                            search_space: dict[str, BaseDistribution],
                            study: Study) -> dict[str, np.ndarray]:
-        if any(self._distributions.get(name) != dist for name, dist in search_space.items()):
+        if not ONE_SPLIT_PER_ASK or any(self._distributions.get(name) != dist
+                                        for name, dist in search_space.items()):
             return super()._get_internal_repr(trials, search_space, study)
         part = next((i for i, p in enumerate(self._split) if p is trials), None)
         if part is None:
