@@ -13,9 +13,10 @@ distributions, so :class:`FixedSearchSpace` returns what that intersection is, a
 
 Independent TPE (Optuna's choice with several objectives) then still split every earlier trial
 into its good and bad sets once per decision of each ask, and read every trial's parameters
-again each time: a NAS-Bench-Macro run spent 80 % of its time there (`bench/mo_tpe_speed.py`). :class:`FixedSpaceTPESampler`
-splits once per ask and reads each trial's parameters once, proposing the same architectures
-(tested against Optuna's own sampler). Imported only when such an optimizer is built.
+again each time: a profiled NAS-Bench-Macro run spent 80 % of its time there.
+:class:`FixedSpaceTPESampler` splits once per ask and reads each trial's parameters once,
+proposing the same architectures (tested against Optuna's own sampler;
+``bench/mo_tpe_speed.py`` times the two). Imported only when such an optimizer is built.
 """
 
 from __future__ import annotations
