@@ -14,8 +14,10 @@ distributions, so :class:`FixedSearchSpace` returns what that intersection is, a
 Independent TPE (Optuna's choice with several objectives) then still split every earlier trial
 into its good and bad sets once per decision of each ask, and read every trial's parameters
 again each time: a profiled NAS-Bench-Macro run spent 80 % of its time there.
-:class:`FixedSpaceTPESampler` splits once per ask and reads each trial's parameters once,
-proposing the same architectures (tested against Optuna's own sampler;
+:class:`FixedSpaceTPESampler` splits once per ask and reads each trial's parameters once.
+With several objectives on categorical decisions it goes further and computes each ask from
+counts (:mod:`.tpe_counts`), in time that no longer grows with every repeat the study holds.
+Either way it proposes the same architectures as Optuna's own sampler (tested ask by ask;
 ``bench/mo_tpe_speed.py`` times the two). Imported only when such an optimizer is built.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,15 +34,23 @@ from optuna.distributions import BaseDistribution
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
+from ednag.optimizers.multi_objective import tpe_counts
+
 try:  # Optuna's private TPE helpers, as in the Optuna 5 the shortcut below was tested on
+    from optuna._hypervolume.hssp import _solve_hssp
+    from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
     from optuna.samplers._tpe.sampler import (
         _get_infeasible_trial_score,
+        _get_reference_point,
         _split_complete_trials,
         _split_infeasible_trials,
         _split_pruned_trials,
         default_gamma,
         default_gamma_multiobjective,
+        default_weights,
     )
+    from optuna.storages import InMemoryStorage
+    from optuna.study._multi_objective import _calculate_nondomination_rank
 
     #: whether :class:`FixedSpaceTPESampler` splits once per ask (else Optuna's own path)
     ONE_SPLIT_PER_ASK = optuna.__version__.split(".")[0] == "5"
@@ -93,15 +104,26 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
     trial's internal parameter values are read once for the study's life. Each estimator,
     candidate draw and acquisition is Optuna's, in Optuna's order, so the proposals are the
     same. Trials that lack a parameter take Optuna's own path, and so does every ask with an
-    Optuna other than 5 (:data:`ONE_SPLIT_PER_ASK`), whose private helpers may differ."""
+    Optuna other than 5 (:data:`ONE_SPLIT_PER_ASK`), whose private helpers may differ.
+
+    With several objectives, independent sampling, Optuna's default estimator, weights and
+    gamma, an in-memory study and categorical decisions (``mo_tpe``), an ask takes the counts
+    path instead (:meth:`_counts_apply`): a table of the finished trials grows by one row per
+    trial, the split is made on its distinct objective vectors, and each estimator is summed
+    per choice (:mod:`.tpe_counts`). Candidates are drawn with Optuna's calls to the random
+    state; where two choices' acquisitions come within rounding of each other, Optuna's own
+    estimators decide, so the proposals stay Optuna's."""
 
     def __init__(self, distributions: dict[str, BaseDistribution], **params: Any) -> None:
         super().__init__(**params)
         self._search_space = FixedSearchSpace(distributions, include_pruned=True)
         self._distributions = dict(distributions)
+        self._all_categorical = all(isinstance(d, optuna.distributions.CategoricalDistribution)
+                                    for d in self._distributions.values())
         self._clear_caches()
 
     def _clear_caches(self) -> None:
+        self._counts: _CountsState | None = None  # the counts path's table and split
         self._split_key: int | None = None  # the number of the trial the split was made for
         self._split: tuple[list[FrozenTrial], list[FrozenTrial]] = ([], [])
         self._split_observed: list[dict[str, np.ndarray] | None] = [None, None]
@@ -110,16 +132,28 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_split_key", "_split", "_split_observed", "_rows", "_violations"):
+        for name in ("_counts", "_split_key", "_split", "_split_observed", "_rows",
+                     "_violations"):
             state.pop(name)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if "_all_categorical" not in state:  # pickled by an earlier release
+            self._all_categorical = all(
+                isinstance(d, optuna.distributions.CategoricalDistribution)
+                for d in self._distributions.values())
         self._clear_caches()
 
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
+        if self._counts_apply(study, param_name, param_distribution):
+            counts = self._counts_for(study, trial)
+            if counts is not None:
+                if len(counts.table) < self._n_startup_trials:  # as Optuna: a random start
+                    return self._random_sampler.sample_independent(
+                        study, trial, param_name, param_distribution)
+                return self._sample_from_counts(counts, param_name, param_distribution)
         if (ONE_SPLIT_PER_ASK and trial.number == self._split_key
                 and not self._is_multivariate(study)):
             # a later decision of an ask already past the random start: no need to count
@@ -225,3 +259,173 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
             return None
         return tuple(dist.to_internal_repr(params[name])
                      for name, dist in self._distributions.items())
+
+    def _counts_apply(self, study: Study, param_name: str,
+                      distribution: BaseDistribution) -> bool:
+        """Whether this decision can take the counts path (:mod:`.tpe_counts`): Optuna 5's
+        independent multi-objective TPE with its default estimator, weights and gamma, on an
+        in-memory study of categorical decisions."""
+        mine = self._distributions.get(param_name)
+        return (ONE_SPLIT_PER_ASK and self._all_categorical and len(study.directions) > 1
+                and (mine is distribution or mine == distribution)
+                and not self._is_multivariate(study)
+                and isinstance(study._storage, InMemoryStorage)
+                and self._gamma in (None, default_gamma_multiobjective)
+                and self._parzen_estimator_parameters.weights is default_weights
+                and self._parzen_estimator_cls is _ParzenEstimator
+                and type(self)._compute_acquisition_func
+                is optuna.samplers.TPESampler._compute_acquisition_func)
+
+    def _counts_for(self, study: Study, trial: FrozenTrial) -> _CountsState | None:
+        """The table read up to this ask and its split (made once per ask), or None when a
+        trial cannot be put in the table (then Optuna's path, for the study's life)."""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = _CountsState(self._distributions, len(study.directions))
+        if counts.broken:
+            return None
+        if counts.key != trial.number:
+            if not counts.read(_live_trials(study), self._violation_of, self._internal):
+                return None
+            if self._gamma is None:
+                self._gamma = default_gamma_multiobjective
+            if len(counts.table) >= self._n_startup_trials:
+                counts.make_split(study.directions, self._gamma(len(counts.table)))
+            counts.running = ([] if not self._constant_liar else  # the liar's bad trials
+                              [(t.number, t.params) for t in counts.running_trials()
+                               if t.number != trial.number])
+            counts.key = trial.number
+        return counts
+
+    @staticmethod
+    def _violation_of(trial: FrozenTrial) -> float:
+        return _get_infeasible_trial_score(trial)
+
+    def _sample_from_counts(self, counts: _CountsState, param_name: str,
+                            distribution: BaseDistribution) -> Any:
+        """Optuna's ``_sample`` of one categorical decision, from the counts."""
+        column = list(self._distributions).index(param_name)
+        choices = counts.table.choices[:, column]
+        parameters = self._parzen_estimator_parameters
+        prior = parameters.prior_weight
+        num_choices = len(distribution.choices)
+        counts.prepare(prior)
+        below = counts.below
+        mpe_below = tpe_counts.CategoricalParzen(
+            counts.below_totals[column], counts.below_prior, below.size, num_choices, prior,
+            counts.below_weights, lambda kernels: choices[below[kernels]])
+        running = [(number, distribution.to_internal_repr(params[param_name]))
+                   for number, params in counts.running if param_name in params]
+        if running:  # the constant liar: running trials join the bad set, by number
+            at = np.searchsorted(counts.table.numbers[counts.above], [n for n, _ in running])
+            observed_above = np.insert(choices[counts.above], at, [int(c) for _, c in running])
+            mpe_above = tpe_counts.CategoricalParzen.of(
+                observed_above, counts.kernel_weights(observed_above.size, prior,
+                                                      parameters.weights), num_choices, prior)
+        else:
+            observed_above = None
+            mpe_above = tpe_counts.CategoricalParzen(
+                counts.above_totals[column], counts.above_prior, counts.above.size,
+                num_choices, prior)
+        samples = mpe_below.sample(self._rng.rng, self._n_ei_candidates)
+        acquisition = mpe_below.log_pdf(samples) - mpe_above.log_pdf(samples)
+        if tpe_counts.near_tie(samples, acquisition):  # Optuna's own sums decide
+            space = {param_name: distribution}
+            if observed_above is None:
+                observed_above = choices[counts.above]
+            exact_below = _ParzenEstimator({param_name: choices[below]}, space, parameters,
+                                           np.ones(below.size))
+            exact_above = _ParzenEstimator({param_name: observed_above}, space, parameters)
+            candidates = {param_name: samples}
+            acquisition = self._compute_acquisition_func(candidates, exact_below, exact_above)
+        return distribution.to_external_repr(samples[np.argmax(acquisition)].item())
+
+
+def _live_trials(study: Study) -> list[FrozenTrial]:
+    """The in-memory study's own list of trials, not copied (``get_trials`` copies it, which
+    costs more than the rest of an ask in a study of 100,000 trials); read, never changed."""
+    studies = getattr(study._storage, "_studies", None)
+    if isinstance(studies, dict) and study._study_id in studies:
+        return studies[study._study_id].trials
+    return study.get_trials(deepcopy=False)
+
+
+class _CountsState:
+    """What :class:`FixedSpaceTPESampler`'s counts path keeps: the table of finished trials,
+    the trials still to read, and the split of the current ask."""
+
+    def __init__(self, distributions: dict[str, BaseDistribution], num_objectives: int) -> None:
+        self.table = tpe_counts.TrialTable(
+            [len(d.choices) for d in distributions.values()], num_objectives)
+        self.ranks = tpe_counts.RankCache()
+        self.scanned = 0  # trials before this one were read or are in ``pending``
+        self.pending: list[int] = []  # positions of trials not finished when read
+        self.broken = False
+        self.key: int | None = None  # the trial number of the ask the split is for
+        self.below = self.above = np.zeros(0, dtype=np.int64)
+        self.below_weights: tpe_counts.KernelWeights | None = None  # this ask's good set
+        self.below_totals: list[np.ndarray] = []  # per decision, weight on each choice
+        self.above_totals: list[np.ndarray] = []
+        self.below_prior = self.above_prior = 1.0  # the prior kernel's weight
+        self._other_weights: dict[int, tpe_counts.KernelWeights] = {}  # bad sets with liars
+        self.running: list[tuple[int, dict[str, Any]]] = []  # other running trials' params
+        self._trials: list[FrozenTrial] = []
+
+    def read(self, trials: list[FrozenTrial], violation: Any, internal: Any) -> bool:
+        """Add the trials finished since the last read; False (and broken) when one lacks a
+        decision or a pruned one has intermediate values."""
+        self._trials = trials
+        waiting = [*self.pending, *range(self.scanned, len(trials))]
+        self.pending, self.scanned = [], len(trials)
+        for position in waiting:
+            t = trials[position]
+            if not t.state.is_finished():
+                self.pending.append(position)
+                continue
+            if t.state == TrialState.FAIL:
+                continue
+            row = internal(t.params)
+            if row is None or (t.state == TrialState.PRUNED and t.intermediate_values):
+                self.broken = True
+                return False
+            state = tpe_counts.COMPLETE if t.state == TrialState.COMPLETE else tpe_counts.PRUNED
+            self.table.add(t.number, state, violation(t), [int(c) for c in row],
+                           t.values if state == tpe_counts.COMPLETE else None)
+        return True
+
+    def running_trials(self) -> list[FrozenTrial]:
+        """The trials running at the last :meth:`read`, in number order."""
+        return [self._trials[p] for p in sorted(self.pending)
+                if self._trials[p].state == TrialState.RUNNING]
+
+    def make_split(self, directions: list[Any], n_below: int) -> None:
+        """This ask's good and bad rows (Optuna's ``_split_trials`` on the table)."""
+        signs = np.asarray([-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0
+                            for d in directions])
+        self.below, self.above = tpe_counts.split(
+            self.table, signs, n_below, self.ranks, _calculate_nondomination_rank,
+            _solve_hssp, _get_reference_point)
+        self.below_weights = None
+        self._other_weights = {}
+
+    def kernel_weights(self, size: int, prior_weight: float,
+                       weights: Callable[[int], np.ndarray]) -> tpe_counts.KernelWeights:
+        """Optuna's mixture weights of a bad set of ``size`` kernels (made once per ask)."""
+        if size not in self._other_weights:
+            self._other_weights[size] = tpe_counts.KernelWeights(
+                _ParzenEstimator._call_weights_func(weights, size), prior_weight)
+        return self._other_weights[size]
+
+    def prepare(self, prior_weight: float) -> None:
+        """This ask's mixture weights totalled per choice (once per ask): the good set's
+        kernels weigh the same (Optuna's choice with several objectives), the bad set's as
+        Optuna's ``default_weights`` says, oldest lightest."""
+        if self.below_weights is not None:
+            return
+        n = self.below.size
+        self.below_weights = tpe_counts.KernelWeights(np.ones(n), prior_weight)
+        self.below_prior = float(self.below_weights.normalized[n]) if n else 1.0
+        self.above_totals, self.above_prior, good_counts = tpe_counts.bad_set_weights(
+            self.table, self.below, prior_weight)
+        self.below_totals = self.table.split_totals(
+            good_counts * (self.below_weights.normalized[0] if n else 0.0))
