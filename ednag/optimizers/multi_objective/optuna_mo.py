@@ -24,6 +24,17 @@ from ednag.spaces.base import Choices, SearchSpace
 CONSTRAINT = "violation"
 
 
+def _tell(study: Any, trial: Any, values: list[float] | None = None, state: Any = None) -> None:
+    """``study.tell`` without the deep copy of the told trial that it returns (with repeats,
+    one per proposal; we never read it): Optuna 5's own telling, else ``study.tell``."""
+    try:
+        from optuna.study._tell import _tell_with_warning
+    except ImportError:  # another Optuna
+        study.tell(trial, values, state=state)
+        return
+    _tell_with_warning(study=study, trial=trial, value_or_values=values, state=state)
+
+
 class _OptunaMultiObjective(MultiObjective, Optimizer):
     """Shared ask/tell bridge; subclasses build the sampler in :meth:`_sampler`."""
 
@@ -67,10 +78,10 @@ class _OptunaMultiObjective(MultiObjective, Optimizer):
         from optuna.trial import TrialState
 
         if ev.failed:
-            self.study.tell(trial, state=TrialState.FAIL)
+            _tell(self.study, trial, state=TrialState.FAIL)
             return
         trial.set_constraint(CONSTRAINT, float(ev.violation))
-        self.study.tell(trial, list(ev.objectives))
+        _tell(self.study, trial, list(ev.objectives))
 
     def _propose(self, remaining: int | None) -> list[Choices]:
         from optuna.trial import TrialState
@@ -80,7 +91,7 @@ class _OptunaMultiObjective(MultiObjective, Optimizer):
             self.num_proposals += 1
             choices = self._choices(trial.params)
             if not self.space.is_valid(choices):
-                self.study.tell(trial, state=TrialState.PRUNED)
+                _tell(self.study, trial, state=TrialState.PRUNED)
                 continue
             key = self.space.key(choices)
             if key in self._open:  # being evaluated: told together with it

@@ -66,6 +66,10 @@ class TrialTable:
         self._cumulative = np.zeros((64, int(self.offsets[-1])), dtype=np.int32)
         self._row_sums = np.zeros(int(self.offsets[-1]), dtype=np.int64)
         self._groups = np.zeros(64, dtype=np.int64)
+        self.inserts = 0  # trials added out of order (each moved the later rows)
+        # rows of complete feasible, pruned feasible and infeasible trials, and their counts
+        self._kinds = [np.zeros(64, dtype=np.int64) for _ in range(3)]
+        self._kind_sizes = [0, 0, 0]
         self.vectors: list[tuple[float, ...]] = []
         self.first_rows = np.zeros(0, dtype=np.int64)
         self.num_feasible_vectors = 0
@@ -119,13 +123,26 @@ class TrialTable:
         self.size += 1
         cells = self.offsets[:-1] + np.asarray(choices, dtype=np.int64)
         if inserted:  # every later row moved: count again
+            self.inserts += 1
             self._recount()
         else:
+            kind = 2 if violation > 0 else 0 if state == COMPLETE else 1
+            if self._kind_sizes[kind] == self._kinds[kind].size:
+                grown = np.zeros(max(64, 2 * self._kinds[kind].size), dtype=np.int64)
+                grown[: self._kind_sizes[kind]] = self._kinds[kind]
+                self._kinds[kind] = grown
+            self._kinds[kind][self._kind_sizes[kind]] = at
+            self._kind_sizes[kind] += 1
             self._cumulative[at] = self._cumulative[at - 1] if at else 0
             self._cumulative[at, cells] += 1
             self._row_sums[cells] += at
 
     def _recount(self) -> None:
+        infeasible = self.violations > 0
+        self._kinds = [np.flatnonzero(mask) for mask in (
+            (self.states == COMPLETE) & ~infeasible, (self.states == PRUNED) & ~infeasible,
+            infeasible)]
+        self._kind_sizes = [rows.size for rows in self._kinds]
         cells = self.choices + self.offsets[:-1]
         hot = np.zeros((self.size, int(self.offsets[-1])), dtype=np.int32)
         np.put_along_axis(hot, cells, 1, axis=1)
@@ -152,6 +169,10 @@ class TrialTable:
     @property
     def groups(self) -> np.ndarray:
         return self._groups[: self.size]
+
+    def kinds(self) -> list[np.ndarray]:
+        """The rows of complete feasible, pruned feasible and infeasible trials, in order."""
+        return [rows[:n] for rows, n in zip(self._kinds, self._kind_sizes, strict=True)]
 
     def cells(self, rows: np.ndarray) -> np.ndarray:
         """The cell of each decision of each row in ``rows`` (rows x decisions)."""
@@ -199,11 +220,14 @@ class TrialTable:
 
 @dataclass
 class RankCache:
-    """Non-domination ranks of the distinct vectors and the last hypervolume tie-break, kept
-    while the vectors stay the same."""
+    """Non-domination ranks of the distinct vectors, of each complete feasible row and how
+    many rows each rank holds, and the last hypervolume tie-break, kept while the vectors stay
+    the same."""
 
-    key: tuple[int, int] = (-1, -1)  # (vectors, vectors of feasible trials) ranked
+    key: tuple[int, int, int] = (-1, -1, -1)  # (vectors, feasible ones, table inserts) ranked
     ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row_ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rank_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     tie_key: tuple | None = None
     tie_groups: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -216,64 +240,67 @@ def split(table: TrialTable, signs: np.ndarray, n_below: int, cache: RankCache,
     without running trials. ``signs`` turn values into losses (-1 for a maximised objective);
     ``rank``, ``hssp`` and ``reference_point`` are Optuna's non-domination rank, hypervolume
     subset selection and reference point."""
-    rows = np.arange(len(table))
-    infeasible = table.violations > 0
-    complete = rows[(table.states == COMPLETE) & ~infeasible]
-    pruned = rows[(table.states == PRUNED) & ~infeasible]
-    infeasible_rows = rows[infeasible]
-    below_complete = _split_complete(table, table.groups[complete], complete, signs,
-                                     min(n_below, complete.size), cache, rank, hssp,
-                                     reference_point)
-    n_below = max(0, n_below - below_complete.size)
-    below_pruned = pruned[:n_below]  # no intermediate values: all pruned trials tie
-    n_below = max(0, n_below - below_pruned.size)
-    order = np.argsort(table.violations[infeasible_rows], kind="stable")
-    below_infeasible = infeasible_rows[order[:n_below]]
-    is_below = np.zeros(len(table), dtype=bool)
-    is_below[below_complete] = True
-    is_below[below_pruned] = True
-    is_below[below_infeasible] = True
-    return rows[is_below], rows[~is_below]
+    complete, pruned, infeasible = table.kinds()
+    below = _split_complete(table, complete, signs, min(n_below, complete.size), cache, rank,
+                            hssp, reference_point)
+    n_below = max(0, n_below - below.size)
+    parts = [below]
+    if n_below and pruned.size:  # no intermediate values: all pruned trials tie
+        parts.append(pruned[:n_below])
+        n_below = max(0, n_below - parts[-1].size)
+    if n_below and infeasible.size:
+        order = np.argsort(table.violations[infeasible], kind="stable")
+        parts.append(infeasible[order[:n_below]])
+    if len(parts) > 1:
+        below = np.sort(np.concatenate(parts))
+    is_above = np.ones(len(table), dtype=bool)
+    is_above[below] = False
+    return below, np.flatnonzero(is_above)
 
 
-def _split_complete(table: TrialTable, groups: np.ndarray, rows: np.ndarray, signs: np.ndarray,
-                    n_below: int, cache: RankCache, rank: Callable, hssp: Callable,
+def _split_complete(table: TrialTable, rows: np.ndarray, signs: np.ndarray, n_below: int,
+                    cache: RankCache, rank: Callable, hssp: Callable,
                     reference_point: Callable) -> np.ndarray:
-    """Optuna's ``_split_complete_trials_multi_objective`` on the complete feasible ``rows``
-    (their vector ``groups``): the good rows."""
+    """Optuna's ``_split_complete_trials_multi_objective`` on the complete feasible ``rows``:
+    the good rows. Each row's rank is kept while the ranks stay the same."""
     if n_below == 0:
         return rows[:0]
     if n_below == rows.size:
         return rows
     losses = np.asarray(table.vectors, dtype=float) * signs
-    key = (len(table.vectors), table.num_feasible_vectors)
+    key = (len(table.vectors), table.num_feasible_vectors, table.inserts)
     if cache.key != key:  # the ranks of the feasible trials' vectors
         present = np.flatnonzero(table.first_rows >= 0)
         ranks = np.full(len(table.vectors), -1, dtype=np.int64)
         ranks[present] = rank(losses[present])
         cache.key, cache.ranks, cache.tie_key = key, ranks, None
-    row_ranks = cache.ranks[groups]
-    counts = np.bincount(row_ranks)
-    cumulative = np.cumsum(counts)
-    full = np.flatnonzero(cumulative <= n_below)
+        cache.row_ranks = ranks[table.groups[rows]]
+        cache.rank_counts = np.bincount(cache.row_ranks)
+    elif cache.row_ranks.size < rows.size:  # rows added since: only theirs to rank
+        new = cache.ranks[table.groups[rows[cache.row_ranks.size:]]]
+        cache.row_ranks = np.concatenate([cache.row_ranks, new])
+        cache.rank_counts = cache.rank_counts + np.bincount(
+            new, minlength=cache.rank_counts.size)
+    row_ranks, counts = cache.row_ranks, cache.rank_counts
+    full = np.flatnonzero(np.cumsum(counts) <= n_below)
     last = int(full[-1]) if full.size else -1
     chosen = row_ranks <= last
-    subset = n_below - int(np.count_nonzero(chosen))
+    subset = n_below - int(counts[: last + 1].sum())
     if subset > 0:  # Optuna's ``_solve_hssp`` over the next rank's rows
-        in_tie = row_ranks == last + 1
         distinct = np.flatnonzero(cache.ranks == last + 1)  # its vectors, as np.unique sorts
         first = np.searchsorted(rows, table.first_rows[distinct])  # where each first occurs
         if subset == counts[last + 1]:
-            chosen |= in_tie
+            chosen |= row_ranks == last + 1
         elif distinct.size < subset:  # every vector once, then the first repeats in order
             chosen[first] = True
-            chosen[np.flatnonzero(in_tie & ~chosen)[: subset - distinct.size]] = True
+            rest = np.flatnonzero((row_ranks == last + 1) & ~chosen)
+            chosen[rest[: subset - distinct.size]] = True
         else:
-            key = (tuple(distinct.tolist()), subset)
-            if cache.tie_key != key:
+            tie_key = (tuple(distinct.tolist()), subset)
+            if cache.tie_key != tie_key:
                 vectors = losses[distinct]
                 cache.tie_groups = hssp(vectors, distinct, subset, reference_point(vectors))
-                cache.tie_key = key
+                cache.tie_key = tie_key
             chosen[first[np.searchsorted(distinct, cache.tie_groups)]] = True
     return rows[chosen]
 
