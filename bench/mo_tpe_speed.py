@@ -1,9 +1,9 @@
 """MO-TPE's sampler against Optuna's own TPE: the same proposals, the time of each, one run.
 
-`mo_tpe` runs Optuna's independent TPE through :class:`FixedSpaceTPESampler`, which splits the
-earlier trials once per ask instead of once per decision and reads each trial's parameters once
-(``ednag/optimizers/multi_objective/optuna_samplers.py``). This script runs the `mo_tpe`
-optimizer twice per seed on a problem of ``bench/multi_objective.py``, once with that sampler
+`mo_tpe` runs Optuna's independent TPE through :class:`FixedSpaceTPESampler`, which computes
+each ask from counts over a table of the trials instead of one kernel per trial for every
+candidate and decision (``ednag/optimizers/multi_objective/optuna_samplers.py`` and
+``tpe_counts.py``). This script runs the `mo_tpe` optimizer twice per seed on a problem of ``bench/multi_objective.py``, once with that sampler
 and once with ``optuna.samplers.TPESampler`` itself (same seed, same options), checks that both
 made the same proposals and queried the same architectures, and prints each one's time and the
 ratio.

@@ -16,7 +16,8 @@ into its good and bad sets once per decision of each ask, and read every trial's
 again each time: a profiled NAS-Bench-Macro run spent 80 % of its time there.
 :class:`FixedSpaceTPESampler` splits once per ask and reads each trial's parameters once.
 With several objectives on categorical decisions it goes further and computes each ask from
-counts (:mod:`.tpe_counts`), in time that no longer grows with every repeat the study holds.
+counts (:mod:`.tpe_counts`): a few passes over a table of the trials and work in proportion to
+the good set, instead of one kernel per trial for every candidate of every decision.
 Either way it proposes the same architectures as Optuna's own sampler (tested ask by ask;
 ``bench/mo_tpe_speed.py`` times the two). Imported only when such an optimizer is built.
 """

@@ -38,7 +38,7 @@ import numpy as np
 #: state codes in :class:`TrialTable`
 COMPLETE, PRUNED = 0, 1
 
-
+#: :class:`TrialTable`'s per-row arrays, moved together when a row is inserted
 _COLUMNS = ("_numbers", "_states", "_violations", "_choices", "_cumulative", "_groups")
 
 
