@@ -42,6 +42,11 @@ COMPLETE, PRUNED = 0, 1
 _COLUMNS = ("_numbers", "_states", "_violations", "_choices", "_cumulative", "_groups")
 
 
+def _filled(name: str, doc: str) -> property:
+    """A read-only view of the filled rows of the per-row array ``name``."""
+    return property(lambda table: getattr(table, name)[: table.size], doc=doc)
+
+
 class TrialTable:
     """Finished (complete or pruned) trials of a study, one row each, in trial-number order,
     in arrays that grow by doubling.
@@ -149,26 +154,11 @@ class TrialTable:
         self._cumulative[: self.size] = np.cumsum(hot, axis=0)
         self._row_sums[:] = np.arange(self.size) @ hot
 
-    @property
-    def numbers(self) -> np.ndarray:
-        return self._numbers[: self.size]
-
-    @property
-    def states(self) -> np.ndarray:
-        return self._states[: self.size]
-
-    @property
-    def violations(self) -> np.ndarray:
-        return self._violations[: self.size]
-
-    @property
-    def choices(self) -> np.ndarray:
-        """One row of choice indices per trial."""
-        return self._choices[: self.size]
-
-    @property
-    def groups(self) -> np.ndarray:
-        return self._groups[: self.size]
+    numbers = _filled("_numbers", "Each row's trial number.")
+    states = _filled("_states", "Each row's state code (:data:`COMPLETE` or :data:`PRUNED`).")
+    violations = _filled("_violations", "Each row's constraint violation (> 0 infeasible).")
+    choices = _filled("_choices", "Each row's choice indices, one per decision.")
+    groups = _filled("_groups", "Each row's objective vector number (-1 when pruned).")
 
     def kinds(self) -> list[np.ndarray]:
         """The rows of complete feasible, pruned feasible and infeasible trials, in order."""
