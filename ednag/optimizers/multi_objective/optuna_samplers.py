@@ -286,7 +286,8 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
         if counts.broken:
             return None
         if counts.key != trial.number:
-            if not counts.read(_live_trials(study), self._violation_of, self._internal):
+            if not counts.read(_live_trials(study), _get_infeasible_trial_score,
+                               self._internal):
                 return None
             if self._gamma is None:
                 self._gamma = default_gamma_multiobjective
@@ -297,10 +298,6 @@ class FixedSpaceTPESampler(optuna.samplers.TPESampler):
                                if t.number != trial.number])
             counts.key = trial.number
         return counts
-
-    @staticmethod
-    def _violation_of(trial: FrozenTrial) -> float:
-        return _get_infeasible_trial_score(trial)
 
     def _sample_from_counts(self, counts: _CountsState, param_name: str,
                             distribution: BaseDistribution) -> Any:
@@ -372,7 +369,8 @@ class _CountsState:
         self.running: list[tuple[int, dict[str, Any]]] = []  # other running trials' params
         self._trials: list[FrozenTrial] = []
 
-    def read(self, trials: list[FrozenTrial], violation: Any, internal: Any) -> bool:
+    def read(self, trials: list[FrozenTrial], violation: Callable[[FrozenTrial], float],
+             internal: Callable[[dict[str, Any]], tuple[float, ...] | None]) -> bool:
         """Add the trials finished since the last read; False (and broken) when one lacks a
         decision or a pruned one has intermediate values."""
         self._trials = trials
