@@ -150,6 +150,35 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     assert second and set(second) == {(2, 3)}
 
 
+def test_restart_patience_lets_the_second_search_stall_longer_before_it_starts_afresh(
+        monkeypatch):
+    """``restart_patience``: the second search's own stale rounds before it starts afresh
+    (``None``: ``restart_rounds``, the run as before); checked like ``restart_rounds``."""
+    with pytest.raises(ValueError, match="restart_patience must be an int >= 1 or None"):
+        GuidedEDNAG(NB201, restart_patience=0)
+    assert GuidedEDNAG(NB201).restart_patience is None
+    fitted_on: list[int] = []
+    real_search = GuidedEDNAG._search_round
+
+    def search(self, history, k, plain=True, quota=None):
+        fitted_on.append(len(history))
+        return real_search(self, history, k, plain, quota)
+
+    monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
+    five = {"batch_size": 5, "stall_rounds": None, "diffusions_per_round": 1,
+            "restart_rounds": 2, "restart_after": 0}
+    runs = {}
+    for patience in (None, 2, 4):
+        fitted_on.clear()
+        opt = GuidedEDNAG(NB201, seed=0, max_queries=90, restart_patience=patience, **five)
+        runs[patience] = (drive(opt, lambda a: 1.0), opt.restarts, fitted_on[:14])
+    assert runs[None] == runs[2]  # None: as long as the first search waited
+    batches, restarts, fits = runs[4]
+    # the second search fits on its own 10, 15, 20 and, stalled only twice then, 25 more
+    assert fits == [10, 15, 20, 25, 30, 35, 10, 40, 15, 45, 20, 50, 25, 55]
+    assert restarts == 2 and batches[:9] == runs[None][0][:9]
+
+
 def test_the_second_search_can_take_the_stall_quota_instead(monkeypatch):
     """``restart_takes="quota"``: while a second search runs, the first search keeps its plain
     picks and one of its stall quota (3 of 5: 2 plain, 1 quota) and the second takes the other

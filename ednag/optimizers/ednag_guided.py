@@ -139,7 +139,9 @@ class GuidedEDNAG(PredictorRounds):
     first search's picks the second takes: those outside its stall quota, or all of the
     quota's but one (at least one query), the first keeping its plain picks (``"quota"``:
     ``docs/ednag.md``, "Which picks the second search takes"), or one query, the first
-    keeping the round's other picks (``"one"``).
+    keeping the round's other picks (``"one"``). ``restart_patience`` (``None``:
+    ``restart_rounds``) is how many stale rounds of its own a second search runs before it
+    starts afresh.
     ``stall_predictor`` (:data:`STALL_PREDICTOR`, ``"gp"``; ``None``: the search's
     ``predictor``) is the kind of the stall quota's spread model, with its own defaults and
     ``stall_prior_scale``; a second search's quota fits the second search's kind.
@@ -190,6 +192,8 @@ class GuidedEDNAG(PredictorRounds):
     restart_after: int = 0
     restart_predictor: str | None = None
     restart_takes: str = "plain"
+    #: ... and one pickled before ``restart_patience`` existed with ``restart_rounds`` there
+    restart_patience: int | None = None
     #: ... and one pickled before ``stall_predictor`` existed with its own predictor there
     stall_predictor: str | None = None
     #: ... and one pickled before ``late_predictor`` existed with ``predictor`` throughout
@@ -233,6 +237,7 @@ class GuidedEDNAG(PredictorRounds):
         restart_after: int = RESTART_AFTER,
         restart_predictor: str | None = RESTART_PREDICTOR,
         restart_takes: str = "plain",
+        restart_patience: int | None = None,
         stall_predictor: str | None = STALL_PREDICTOR,
         late_predictor: str | None = None,
         late_after: int = 100,
@@ -259,6 +264,7 @@ class GuidedEDNAG(PredictorRounds):
         int_at_least("guided_samples", guided_samples, 0)
         int_at_least("restart_rounds", restart_rounds, 1, optional=True)
         int_at_least("restart_after", restart_after, 0)
+        int_at_least("restart_patience", restart_patience, 1, optional=True)
         if restart_takes not in RESTART_TAKES:
             raise ValueError(f"restart_takes must be one of {', '.join(RESTART_TAKES)}; "
                              f"got {restart_takes!r}")
@@ -312,6 +318,7 @@ class GuidedEDNAG(PredictorRounds):
         self.restart_after = restart_after
         self.restart_predictor = restart_predictor
         self.restart_takes = restart_takes
+        self.restart_patience = restart_patience
         self.stall_predictor = stall_predictor
         self.late_predictor = late_predictor
         self.late_after = late_after
@@ -582,7 +589,7 @@ class GuidedEDNAG(PredictorRounds):
         """``k`` unseen architectures (not in ``taken``) from the second search, on its own
         queries: random until it has ``num_init`` (two usable), then a round like the first
         search's with its own stall count; a fresh second search follows one that stalled
-        ``restart_rounds`` rounds."""
+        ``restart_patience`` rounds (``None``: ``restart_rounds``)."""
         if k < 1:
             return []
         keys = self._restart_keys
@@ -596,7 +603,8 @@ class GuidedEDNAG(PredictorRounds):
         # its random start, or a pick the first search took: random ones
         picks = self._topped_up(picks, k, exclude)
         keys.update(self.space.key(a) for a in picks)
-        if self._restart_progress[1] >= self.restart_rounds:
+        patience = self.restart_rounds if self.restart_patience is None else self.restart_patience
+        if self._restart_progress[1] >= patience:
             self._start_restart()  # it stalled as long as the first did: start afresh
         return picks
 
