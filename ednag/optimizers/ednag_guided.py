@@ -605,7 +605,7 @@ class GuidedEDNAG(PredictorRounds):
         keys.update(self.space.key(a) for a in picks)
         patience = self.restart_rounds if self.restart_patience is None else self.restart_patience
         if self._restart_progress[1] >= patience:
-            self._start_restart()  # it stalled as long as the first did: start afresh
+            self._start_restart()  # it stalled ``patience`` rounds: start afresh
         return picks
 
     def _progress(self) -> tuple[Any, ...]:
