@@ -42,6 +42,13 @@ COMPLETE, PRUNED = 0, 1
 _COLUMNS = ("_numbers", "_states", "_violations", "_choices", "_cumulative", "_groups")
 
 
+def _doubled(array: np.ndarray) -> np.ndarray:
+    """``array`` in a zeroed array twice as long (at least 64 rows), for growing by doubling."""
+    grown = np.zeros((max(64, 2 * len(array)), *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
 def _filled(name: str, doc: str) -> property:
     """A read-only view of the filled rows of the per-row array ``name``."""
     return property(lambda table: getattr(table, name)[: table.size], doc=doc)
@@ -98,10 +105,7 @@ class TrialTable:
                 self.first_rows = np.append(self.first_rows, -1)
         if self.size == len(self._numbers):
             for name in _COLUMNS:
-                old = getattr(self, name)
-                grown = np.zeros((2 * len(old), *old.shape[1:]), dtype=old.dtype)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
+                setattr(self, name, _doubled(getattr(self, name)))
         at = self.size
         if at and number <= self._numbers[at - 1]:  # finished after a later trial
             at = int(np.searchsorted(self._numbers[: self.size], number))
@@ -126,18 +130,16 @@ class TrialTable:
         self._choices[at] = choices
         self._groups[at] = group
         self.size += 1
-        cells = self.offsets[:-1] + np.asarray(choices, dtype=np.int64)
         if inserted:  # every later row moved: count again
             self.inserts += 1
             self._recount()
         else:
             kind = 2 if violation > 0 else 0 if state == COMPLETE else 1
             if self._kind_sizes[kind] == self._kinds[kind].size:
-                grown = np.zeros(max(64, 2 * self._kinds[kind].size), dtype=np.int64)
-                grown[: self._kind_sizes[kind]] = self._kinds[kind]
-                self._kinds[kind] = grown
+                self._kinds[kind] = _doubled(self._kinds[kind])
             self._kinds[kind][self._kind_sizes[kind]] = at
             self._kind_sizes[kind] += 1
+            cells = self.offsets[:-1] + np.asarray(choices, dtype=np.int64)
             self._cumulative[at] = self._cumulative[at - 1] if at else 0
             self._cumulative[at, cells] += 1
             self._row_sums[cells] += at
