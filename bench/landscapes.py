@@ -18,23 +18,29 @@ whose pick is a best-by-fitness architecture; "[k runs short]" = k runs ended be
     nice python -m bench.landscapes [--seeds 10] [--first-seed 0] [--queries 100]
         [--only transnas_micro,...] [--tasks normal,...]
         [--optimizers 'ednag,ednag[arch_mutation_rate=0.7]']
+        [--against regularized_evolution] [--json runs.json]
 
 (run from the repository root: ``-m`` imports this checkout's packages).
 
 Prints one Markdown table and ends with one line of ``key=value`` pairs
 (``<benchmark>_<task>_<optimizer>_mean_<queries>=...`` for the reported value and
-``..._fitness_<queries>=...`` for the fitness of the same pick).
+``..._fitness_<queries>=...`` for the fitness of the same pick). ``--against NAME`` adds a
+table of every other optimizer's paired difference from ``NAME`` (the same seeds), with the
+seeds better / worse; ``--json F`` keeps every seed's pick (rewritten after each task, so a
+killed run keeps the tasks it finished).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ednag.atomic import atomic_write_text
 from ednag.experiment.settings import RunSettings
 from ednag.experiment.simulator import simulate
 from ednag.registry import BENCHMARKS, OPTIMIZERS, single_objective_optimizers
@@ -101,6 +107,14 @@ def _fmt(value: float, scale: float) -> str:
     return f"{value:.4f}" if abs(scale) < 2 else f"{value:.2f}"
 
 
+def paired(values: np.ndarray, base: np.ndarray) -> tuple[float, float, int, int]:
+    """Mean and standard error of ``values - base`` (seed by seed), and the seeds where it is
+    above / below zero."""
+    diff = np.asarray(values, dtype=np.float64) - np.asarray(base, dtype=np.float64)
+    sem = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else float("nan")
+    return float(diff.mean()), sem, int(np.sum(diff > 0)), int(np.sum(diff < 0))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per optimizer (0..n-1)")
@@ -118,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimizers", default=",".join(single_objective_optimizers()),
                         help="comma-separated registered optimizers or variants "
                              "name[key=value;...]")
+    parser.add_argument("--against", default="",
+                        help="one of --optimizers: also print every other optimizer's paired "
+                             "difference from it")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write every seed's reported value and fitness to this file")
     args = parser.parse_args(argv)
     benchmarks = [b for b in args.only.split(",") if b]
     optimizers = [o for o in args.optimizers.split(",") if o]
@@ -140,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if args.seeds < 1 or args.queries < 1:
         parser.error("--seeds and --queries must be positive")
+    if args.against and args.against not in optimizers:
+        parser.error(f"--against {args.against!r} is not among --optimizers; allowed: "
+                     f"{', '.join(optimizers)}")
 
     start = time.perf_counter()
     pairs: list[str] = []
     seconds = {name: 0.0 for name in optimizers}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
+    per_seed: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+    against: list[str] = []
     print(f"{args.queries} distinct queries, seeds {seeds[0]}-{seeds[-1]}; mean ± s.e. of the "
           "reported value of the best-by-fitness architecture; (x%) = share of seeds whose "
           "pick is a best-by-fitness architecture; [k runs short] = runs that stopped before "
@@ -167,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             best_rep = float(np.max(rep_col))
             oracle = float(rep_col[int(np.argmax(fit_col))])
             cells = []
+            runs_of: dict[str, np.ndarray] = {}
             for name in optimizers:
                 registered, params = variants[name]
                 t0 = time.perf_counter()
@@ -177,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [score(trace, args.queries) for trace in traces]
                 spent = np.array([min(len(trace), args.queries) for trace in traces])
                 values = np.array([r for r, _ in runs])
+                runs_of[name] = values
+                per_seed.setdefault(benchmark, {}).setdefault(dataset, {})[name] = {
+                    "seeds": list(seeds), "reported": values.tolist(),
+                    "fitness": [f for _, f in runs]}
                 hit = np.mean([f >= best_fit for _, f in runs])
                 sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
                 short = "" if spent.min() == args.queries else (
@@ -190,6 +219,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {benchmark} | {dataset} | {reported[0]} | {_fmt(best_rep, best_rep)} | "
                   f"{_fmt(oracle, best_rep)} | "
                   + " | ".join(cells) + " |", flush=True)
+            if args.against:
+                base = runs_of[args.against]
+                diffs = [paired(runs_of[n], base) for n in optimizers if n != args.against]
+                against.append(f"| {benchmark} | {dataset} | " + " | ".join(
+                    f"{_fmt(m, best_rep)} ± {_fmt(se, best_rep)} ({up}/{down})"
+                    for m, se, up, down in diffs) + " |")
+            if args.json is not None:
+                atomic_write_text(args.json, json.dumps(
+                    {"queries": args.queries, "runs": per_seed}))
+    if against:
+        others = [n for n in optimizers if n != args.against]
+        print(f"\nminus {args.against}, seed by seed: mean ± s.e. (seeds above / below)\n")
+        print("| benchmark | task | " + " | ".join(others) + " |")
+        print("|---|---|" + "---|" * len(others))
+        print("\n".join(against))
     print()
     timing = " ".join(f"{name}_seconds={s:.1f}" for name, s in seconds.items())
     print(" ".join(pairs) + f" seeds={args.seeds} queries={args.queries} {timing} "
