@@ -222,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.against:
                 base = runs_of[args.against]
                 diffs = [paired(runs_of[n], base) for n in optimizers if n != args.against]
+                digits = 4 if abs(best_rep) < 2 else 3  # a difference: one digit more
                 against.append(f"| {benchmark} | {dataset} | " + " | ".join(
-                    f"{_fmt(m, best_rep)} ± {_fmt(se, best_rep)} ({up}/{down})"
+                    f"{m:+.{digits}f} ± {se:.{digits}f} ({up}/{down})"
                     for m, se, up, down in diffs) + " |")
             if args.json is not None:
                 atomic_write_text(args.json, json.dumps(
