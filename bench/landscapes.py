@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.against and args.against not in optimizers:
         parser.error(f"--against {args.against!r} is not among --optimizers; allowed: "
                      f"{', '.join(optimizers)}")
+    if args.against and len(optimizers) < 2:
+        parser.error(f"--against {args.against!r} needs another optimizer in --optimizers")
 
     start = time.perf_counter()
     pairs: list[str] = []

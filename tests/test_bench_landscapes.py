@@ -116,3 +116,10 @@ def test_against_must_be_one_of_the_optimizers(landscapes, capsys, monkeypatch):
                          "--against", "regularized_evolution"])
     err = capsys.readouterr().err
     assert "--against 'regularized_evolution' is not among --optimizers; allowed: random, ednag" in err
+
+
+def test_against_needs_another_optimizer(landscapes, capsys, monkeypatch):
+    monkeypatch.setattr(landscapes, "import_table", lambda *a: pytest.fail("table loaded"))
+    with pytest.raises(SystemExit):
+        landscapes.main(["--only", "nasbench_graph", "--optimizers", "ednag", "--against", "ednag"])
+    assert "--against 'ednag' needs another optimizer in --optimizers" in capsys.readouterr().err
