@@ -36,6 +36,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ from ednag.tables.importers.transnas import TASK_METRICS
 from searchers.factory import make_searcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder: the variant syntax
-from sample_efficiency import parse_variant  # noqa: E402
+from sample_efficiency import parse_variant, sem  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 #: benchmark -> (folder under the shared benchmarks, or None: the tables inside the installed
@@ -107,12 +108,11 @@ def _fmt(value: float, scale: float) -> str:
     return f"{value:.4f}" if abs(scale) < 2 else f"{value:.2f}"
 
 
-def paired(values: np.ndarray, base: np.ndarray) -> tuple[float, float, int, int]:
+def paired(values: Sequence[float], base: Sequence[float]) -> tuple[float, float, int, int]:
     """Mean and standard error of ``values - base`` (seed by seed), and the seeds where it is
     above / below zero."""
     diff = np.asarray(values, dtype=np.float64) - np.asarray(base, dtype=np.float64)
-    sem = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else float("nan")
-    return float(diff.mean()), sem, int(np.sum(diff > 0)), int(np.sum(diff < 0))
+    return float(diff.mean()), sem(diff), int(np.sum(diff > 0)), int(np.sum(diff < 0))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
             best_rep = float(np.max(rep_col))
             oracle = float(rep_col[int(np.argmax(fit_col))])
             cells = []
-            runs_of: dict[str, np.ndarray] = {}
             for name in optimizers:
                 registered, params = variants[name]
                 t0 = time.perf_counter()
@@ -204,15 +203,13 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [score(trace, args.queries) for trace in traces]
                 spent = np.array([min(len(trace), args.queries) for trace in traces])
                 values = np.array([r for r, _ in runs])
-                runs_of[name] = values
                 per_seed.setdefault(benchmark, {}).setdefault(dataset, {})[name] = {
                     "seeds": list(seeds), "reported": values.tolist(),
                     "fitness": [f for _, f in runs]}
                 hit = np.mean([f >= best_fit for _, f in runs])
-                sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
                 short = "" if spent.min() == args.queries else (
                     f" [{np.sum(spent < args.queries)} runs short, mean {spent.mean():.0f} q]")
-                cells.append(f"{_fmt(values.mean(), best_rep)} ± {_fmt(sem, best_rep)} "
+                cells.append(f"{_fmt(values.mean(), best_rep)} ± {_fmt(sem(values), best_rep)} "
                              f"({hit:.0%}){short}")
                 pairs.append(f"{benchmark}_{dataset}_{name}_mean_{args.queries}="
                              f"{values.mean():.6g}")
@@ -222,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_fmt(oracle, best_rep)} | "
                   + " | ".join(cells) + " |", flush=True)
             if args.against:
-                base = runs_of[args.against]
-                diffs = [paired(runs_of[n], base) for n in optimizers if n != args.against]
+                task = per_seed[benchmark][dataset]
+                diffs = [paired(task[n]["reported"], task[args.against]["reported"])
+                         for n in optimizers if n != args.against]
                 digits = 4 if abs(best_rep) < 2 else 3  # a difference: one digit more
                 against.append(f"| {benchmark} | {dataset} | " + " | ".join(
                     f"{m:+.{digits}f} ± {se:.{digits}f} ({up}/{down})"
