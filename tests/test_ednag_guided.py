@@ -528,16 +528,16 @@ def test_stalled_rounds_can_draw_from_a_score_model_guided_by_the_ensemble(monke
     """``stall_pool="mutants+diffusion"``: of a quota of 3, two picks come from the mutants and
     one from DiffusionNAG's samples, guided by the round's own ensemble; the score model is
     trained once, at the first stale round, and no ensemble with priors is fitted."""
-    import ednag.optimizers.ednag_guided as guided
+    import ednag.optimizers.guided_stall as stall
 
     with pytest.raises(ValueError, match="needs predictor_encoding='onehot', got 'path'"):
         GuidedEDNAG(NB201, stall_pool="diffusion", predictor_encoding="path")
-    monkeypatch.setattr(guided, "STALL_TRAIN", 300)
+    monkeypatch.setattr(stall, "STALL_TRAIN", 300)
     trained, guides = [], []
-    real_train, real_samples = guided.train_score_model, guided.guided_samples
-    monkeypatch.setattr(guided, "train_score_model", lambda *a: (
+    real_train, real_samples = stall.train_score_model, stall.guided_samples
+    monkeypatch.setattr(stall, "train_score_model", lambda *a: (
         trained.append(a[4]), real_train(*a))[1])
-    monkeypatch.setattr(guided, "guided_samples", lambda score, model, *a, **kw: (
+    monkeypatch.setattr(stall, "guided_samples", lambda score, model, *a, **kw: (
         guides.append(model), real_samples(score, model, *a, **kw))[1])
     made = record_fits(monkeypatch)
     calls = record_picks(monkeypatch, "_mutant_picks", "_diffusion_picks", "_spread_picks")
@@ -560,16 +560,16 @@ def test_stalled_rounds_can_draw_from_a_score_model_guided_by_the_ensemble(monke
 def test_guided_samples_join_every_rounds_pool(monkeypatch):
     """``guided_samples=n``: every round, n samples of the score model guided by the round's
     ensemble join the candidates the acquisition ranks; off (0) by default."""
-    import ednag.optimizers.ednag_guided as guided
+    import ednag.optimizers.guided_stall as stall
 
     with pytest.raises(ValueError, match="guided_samples"):
         GuidedEDNAG(NB201, guided_samples=-1)
     with pytest.raises(ValueError, match="needs predictor_encoding='onehot', got 'path'"):
         GuidedEDNAG(NB201, guided_samples=10, predictor_encoding="path")
-    monkeypatch.setattr(guided, "STALL_TRAIN", 300)
+    monkeypatch.setattr(stall, "STALL_TRAIN", 300)
     asked, extras = [], []
-    real_samples, real_pool = guided.guided_samples, GuidedEDNAG._free_pool
-    monkeypatch.setattr(guided, "guided_samples", lambda score, model, rng, n, *a, **kw: (
+    real_samples, real_pool = stall.guided_samples, GuidedEDNAG._free_pool
+    monkeypatch.setattr(stall, "guided_samples", lambda score, model, rng, n, *a, **kw: (
         asked.append(n), real_samples(score, model, rng, n, *a, **kw))[1])
     monkeypatch.setattr(GuidedEDNAG, "_free_pool", lambda self, *a, extra=None, **kw: (
         extras.append(extra), real_pool(self, *a, extra=extra, **kw))[1])

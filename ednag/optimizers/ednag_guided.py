@@ -8,6 +8,10 @@ spending a query: a member that was evaluated keeps its true fitness (as a regre
 any other member is scored by the acquisition (ensemble mean plus an exploration bonus). The
 ``batch_size`` best distinct unseen architectures met in any generation of the round are then
 queried together. EDNAG's own optimizer is untouched.
+
+Two parts of the search live in mixins of their own: the stall quota
+(:mod:`ednag.optimizers.guided_stall`) and the second search after a stall
+(:mod:`ednag.optimizers.guided_second_search`); ``mo_ednag_guided`` reuses both.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ from typing import Any
 import numpy as np
 
 from ednag.checks import finite_at_least, int_at_least
-from ednag.optimizers.bananas import ACQUISITIONS, acquire, mutation_candidates, spread_top_k
-from ednag.optimizers.diffusionnag import guided_samples, train_score_model
+from ednag.optimizers.bananas import ACQUISITIONS, acquire, spread_top_k
 from ednag.optimizers.evo_diffusion.arch_mutation import mutate_decoded, tournament
 from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_config
 from ednag.optimizers.evo_diffusion.generation import denoise, select
+from ednag.optimizers.guided_second_search import (
+    RESTART_AFTER,
+    RESTART_PREDICTOR,
+    RESTART_ROUNDS,
+    RESTART_TAKES,
+    SecondSearch,
+)
+from ednag.optimizers.guided_stall import STALL_POOLS, STALL_PREDICTOR, StallQuota
 from ednag.optimizers.predictor_rounds import PredictorRounds
-from ednag.optimizers.unseen import distinct_unseen
 from ednag.predictors import (
     PREDICTORS,
     default_predictor,
@@ -52,47 +62,13 @@ GUIDED_PARAMS_BY_PREDICTOR: dict[str, dict[str, Any]] = {"mlp_ensemble": GUIDED_
 #: the predictor is a Gaussian process (:func:`~ednag.predictors.default_predictor`): Thompson
 #: draws; ``ucb`` elsewhere (``docs/ednag.md``, "On a param_space with numeric ranges")
 ORDINAL_ACQUISITION = "its"
-#: where the stall quota's picks come from: free diffusions scored by an ensemble with
-#: randomized priors, BANANAS' candidates (mutants of the best plus random) by Thompson draws,
-#: or DiffusionNAG's samples (a label-free score model guided by the round's ensemble)
-STALL_POOLS: tuple[str, ...] = ("priors", "mutants", "both", "diffusion", "mutants+diffusion")
-#: the ``mutants`` pool: children of this many best evaluated cells ...
-STALL_PARENTS = 10
-#: ... this many of them, each 1..STALL_EDITS one-decision mutations from its parent
-STALL_MUTANTS = 200
-STALL_EDITS = 2
-#: the ``diffusion`` pool, with :mod:`ednag.optimizers.diffusionnag`'s defaults: a score model
-#: trained once on this many uniformly sampled cells (free), then per stalled round this many
-#: samples of ``STALL_SAMPLE_STEPS`` reverse steps guided by the round's ensemble
-STALL_TRAIN = 2000
-STALL_SAMPLES = 300
-STALL_SAMPLE_STEPS = 20
-#: the second search: stale rounds in a row before it starts (``restart_rounds``), the
-#: queries before which it never starts (``restart_after``: a stall before them is part of the
-#: climb) and the predictor it fits (``restart_predictor``: Gaussian processes, nearly free on
-#: its few queries). Screened on seeds 1000-1059, confirmed on seeds 0-99 (``docs/ednag.md``,
-#: "A second search after a stall" and the two sections after it)
-RESTART_ROUNDS = 6
-RESTART_AFTER = 100
-RESTART_PREDICTOR = "gp"
-#: the stall quota's spread model (``stall_predictor``): a Gaussian process whose amplitude is
-#: ``stall_prior_scale``, in place of a second ensemble with randomized priors of that scale:
-#: the same search within noise at about half the optimizer time (screened on seeds
-#: 1000-1059, confirmed on seeds 0-99: ``docs/ednag.md``, "The stall quota's spread model on
-#: a Gaussian process")
-STALL_PREDICTOR = "gp"
-#: which of the first search's picks a running second search takes (``restart_takes``): the
-#: round's picks outside the stall quota (``plain``: the first keeps only its quota), all of
-#: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
-#: one plain pick (``one``: the first keeps the rest)
-RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
 #: with ``early_acquisition`` or ``early_apart`` (both off by default), the rounds before this
 #: many queries pick by them (``early_queries``; the count screened with ``its``:
 #: ``docs/ednag.md``, "Thompson draws in the first rounds", and with ``early_apart``)
 EARLY_QUERIES = 30
 
 
-class GuidedEDNAG(PredictorRounds):
+class GuidedEDNAG(SecondSearch, StallQuota, PredictorRounds):
     """EDNAG whose denoising uses a predictor for members that were never evaluated.
 
     ``config``: an :class:`EDNAGConfig`, a preset name or ``None`` (:data:`GUIDED_DEFAULT`),
@@ -180,22 +156,9 @@ class GuidedEDNAG(PredictorRounds):
 
     name = "ednag_guided"
     _shared_state = ("space", "encoding", "encoder")
-    #: an optimizer pickled before ``stall_pool`` existed resumes with the pool it ran with
-    stall_pool: str = "priors"
-    #: the ``diffusion`` pool's score model, trained at its first use
-    stall_score: Any = None
-    #: an optimizer pickled before ``predictor`` existed resumes with the ensemble
+    #: an optimizer pickled before ``predictor`` existed resumes with the ensemble (the
+    #: stall quota's and the second search's attributes of older pickles: in their mixins)
     predictor: str = "mlp_ensemble"
-    #: ... and one pickled before ``restart_rounds`` existed without a second search (one
-    #: pickled before ``restart_after`` existed starts its second search as it did: at once)
-    restart_rounds: int | None = None
-    restart_after: int = 0
-    restart_predictor: str | None = None
-    restart_takes: str = "plain"
-    #: ... and one pickled before ``restart_patience`` existed with ``restart_rounds`` there
-    restart_patience: int | None = None
-    #: ... and one pickled before ``stall_predictor`` existed with its own predictor there
-    stall_predictor: str | None = None
     #: ... and one pickled before ``late_predictor`` existed with ``predictor`` throughout
     late_predictor: str | None = None
     late_after: int = 0
@@ -204,11 +167,6 @@ class GuidedEDNAG(PredictorRounds):
     early_queries: int = 0
     #: ... and one pickled before ``early_apart`` existed without it
     early_apart: int | None = None
-    #: the second search: the keys of the architectures it asked (``None``: none runs), its
-    #: (best fitness, stale rounds), and how many have begun
-    _restart_keys: set[str] | None = None
-    _restart_progress: tuple[float, int] = (-np.inf, 0)
-    restarts: int = 0
 
     def __init__(
         self,
@@ -392,45 +350,6 @@ class GuidedEDNAG(PredictorRounds):
             picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
         return picks
 
-    def _mutant_picks(self, model: Any, history: list[tuple[Choices, float]],
-                      taken: list[Choices], q: int) -> list[Choices]:
-        """``q`` more unseen architectures (not in ``taken``): BANANAS' round on ``model``,
-        one Thompson draw per candidate among mutants of the best of ``history`` and random
-        cells."""
-        exclude = {self.space.key(a) for a in taken}
-        cands = mutation_candidates(
-            self.space, self.rng, self._best_evaluated(STALL_PARENTS, history), STALL_MUTANTS,
-            STALL_EDITS, self.num_random,
-            lambda a: self._unseen(a) and self.space.key(a) not in exclude)
-        return self._thompson_picks(model, cands, q)
-
-    def _diffusion_picks(self, model: Any, taken: list[Choices], q: int) -> list[Choices]:
-        """``q`` more unseen architectures (not in ``taken``): DiffusionNAG's round on
-        ``model``, one Thompson draw per distinct sample of the score model guided by it."""
-        cands = distinct_unseen(self.space, self._sampled(model, STALL_SAMPLES), self._unseen,
-                                {self.space.key(a) for a in taken})
-        return self._thompson_picks(model, cands, q)
-
-    def _thompson_picks(self, model: Any, cands: list[Choices], q: int) -> list[Choices]:
-        """The ``q`` best of ``cands`` by one Thompson draw of ``model`` each (spread over
-        distinct architectures), as BANANAS picks."""
-        if not cands:
-            return []
-        mean, std = model.predict(self.encoder(cands))
-        return spread_top_k(self.space, cands, acquire(mean, std, "its", self.rng), q)
-
-    def _sampled(self, model: Any, n: int) -> list[Choices | None]:
-        """``n`` architectures (``None``: an invalid decode) sampled from the score model
-        (trained at its first use on :data:`STALL_TRAIN` random cells, free) guided by the
-        gradient of ``model``'s mean, as ``diffusionnag`` samples."""
-        encoding = make_encoding(self.space)  # the one-hot code on [-1, 1], decodable
-        if self.stall_score is None:
-            self.stall_score, _ = train_score_model(self.space, self.encoder, encoding.dim,
-                                                    self.rng, STALL_TRAIN, {})
-        samples = guided_samples(self.stall_score, model, self.rng, n, STALL_SAMPLE_STEPS,
-                                 eta=1.0, scale=1.0, kappa=0.0)
-        return encoding.decode_batch(samples)
-
     def _top_unseen(self, pool: dict[str, tuple[Choices, float, Any]], k: int,
                     apart: int = 1) -> list[Choices]:
         """The ``k`` best of a free search's pool (unseen architectures, spread over distinct
@@ -440,19 +359,6 @@ class GuidedEDNAG(PredictorRounds):
             return []
         return spread_top_k(self.space, [a for a, _, _ in items],
                             np.array([s for _, s, _ in items]), k, min_decisions=apart)
-
-    def _spread_picks(self, archs: list[Choices], targets: np.ndarray, known: dict[str, float],
-                      worst: float, archive: list[tuple[float, Choices]],
-                      taken: list[Choices], q: int) -> list[Choices]:
-        """``q`` more unseen architectures (not in ``taken``), chosen like the round's others
-        but by a second model of kind ``stall_predictor`` whose spread far from the evaluated
-        cells is about ``stall_prior_scale`` (a Gaussian process of that amplitude, or an
-        ensemble with randomized priors of that scale)."""
-        with self._predictor_kind(self.stall_predictor):
-            spread = self._fit(archs, targets, prior_scale=self.stall_prior_scale)
-        exclude = frozenset(self.space.key(a) for a in taken)
-        pool = self._free_pool(known, worst, self._acquisition(spread), archive, exclude)
-        return self._top_unseen(pool, q)
 
     def _fit(self, archs: list[Choices], y: np.ndarray, **params: Any) -> Any:
         """A fresh predictor (seeded from the run's generator) fitted on ``archs`` -> ``y``;
@@ -556,93 +462,6 @@ class GuidedEDNAG(PredictorRounds):
             self._diffuse(score, archive, anchored=False)
         score([self.space.sample(self.rng) for _ in range(self.num_random)])
 
-    # ------------------------------------------------------------------ the second search
-    def _restart_running(self) -> bool:
-        """Whether a second search runs this round, starting or ending it first: it starts
-        after ``restart_rounds`` stale rounds of the search on every query, once
-        ``restart_after`` queries are told, and ends when any query beats that search's best
-        (then the first search takes the whole round)."""
-        if self.restart_rounds is None:
-            return False
-        if self._restart_keys is not None:
-            if max(f for _, f in self.history) <= self._best_seen:
-                return True
-            self._restart_keys = None  # a better result: one search again, on every query
-            return False
-        if not self._restart_due(self._stale_rounds):
-            return False
-        self._start_restart()
-        return True
-
-    def _restart_due(self, stale_rounds: int) -> bool:
-        """Whether a second search starts now, after ``stale_rounds`` rounds in a row without
-        progress: at least ``restart_rounds`` of them, once ``restart_after`` queries are told
-        (the rule of ``mo_ednag_guided``'s second search too)."""
-        return stale_rounds >= self.restart_rounds and len(self.history) >= self.restart_after
-
-    def _start_restart(self) -> None:
-        """A fresh second search: no query of its own yet, no best, no stale round."""
-        self._restart_keys, self._restart_progress = set(), (-np.inf, 0)
-        self.restarts += 1
-
-    def _restart_round(self, k: int, taken: list[Choices]) -> list[Choices]:
-        """``k`` unseen architectures (not in ``taken``) from the second search, on its own
-        queries: random until it has ``num_init`` (two usable), then a round like the first
-        search's with its own stall count; a fresh second search follows one that stalled
-        ``restart_patience`` rounds (``None``: ``restart_rounds``)."""
-        if k < 1:
-            return []
-        keys = self._restart_keys
-        own = [(a, f) for a, f in self.history if self.space.key(a) in keys]
-        exclude = {self.space.key(a) for a in taken}
-        if len(own) < self.num_init or sum(f > FAILED_BELOW for _, f in own) < 2:
-            picks = []
-        else:
-            picks, self._restart_progress = self._as_second(
-                self._restart_progress, lambda: self._search_round(own, k))
-        # its random start, or a pick the first search took: random ones
-        picks = self._topped_up(picks, k, exclude)
-        keys.update(self.space.key(a) for a in picks)
-        patience = self.restart_rounds if self.restart_patience is None else self.restart_patience
-        if self._restart_progress[1] >= patience:
-            self._start_restart()  # it stalled ``patience`` rounds: start afresh
-        return picks
-
-    def _progress(self) -> tuple[Any, ...]:
-        """The counters a round of the search updates (its stall quota and its second search
-        read them): the best fitness so far and the stale rounds in a row."""
-        return self._best_seen, self._stale_rounds
-
-    def _set_progress(self, progress: tuple[Any, ...]) -> None:
-        """Put back counters :meth:`_progress` returned."""
-        self._best_seen, self._stale_rounds = progress
-
-    def _as_second(self, progress: tuple[Any, ...], search_round: Callable[[], list[Choices]]
-                   ) -> tuple[list[Choices], tuple[Any, ...]]:
-        """``search_round()`` run as the second search: on its ``progress`` counters (as
-        :meth:`_progress` returns them) and its predictor. Returns the picks and the counters
-        the round left; the first search's counters are as they were."""
-        first = self._progress()
-        self._set_progress(progress)
-        try:
-            with self._second_predictor():
-                picks = search_round()
-        finally:
-            progress = self._progress()
-            self._set_progress(first)
-        return picks, progress
-
-    @contextmanager
-    def _second_predictor(self) -> Iterator[None]:
-        """While open, :meth:`_fit` fits ``restart_predictor`` (with its own defaults) instead
-        of ``predictor``: the second search's models."""
-        with self._predictor_kind(self.restart_predictor):
-            stall, self.stall_predictor = self.stall_predictor, None  # its quota fits its kind
-            try:
-                yield
-            finally:
-                self.stall_predictor = stall
-
     def _first_predictor(self) -> AbstractContextManager[None]:
         """While open, :meth:`_fit` fits the first search's models: ``late_predictor`` once
         ``late_after`` queries are told, ``predictor`` before."""
@@ -664,17 +483,6 @@ class GuidedEDNAG(PredictorRounds):
         finally:
             self.predictor, self.predictor_params = first
 
-    def _topped_up(self, picks: list[Choices], k: int, exclude: set[str] | frozenset[str]
-                   ) -> list[Choices]:
-        """The first ``k`` of ``picks`` outside ``exclude``, topped up to ``k`` with random
-        unseen architectures outside it (a second search's round)."""
-        picks = [a for a in picks if self.space.key(a) not in exclude][:k]
-        if len(picks) < k:
-            skip = set(exclude) | {self.space.key(a) for a in picks}
-            picks += [a for a in self._sample_unseen(k + len(skip))
-                      if self.space.key(a) not in skip][: k - len(picks)]
-        return picks
-
     def _note_progress(self, best: float) -> None:
         """Count the rounds in a row whose results found nothing better (``best``: the best
         fitness so far, once per round)."""
@@ -682,26 +490,6 @@ class GuidedEDNAG(PredictorRounds):
             self._best_seen, self._stale_rounds = best, 0
         else:
             self._stale_rounds += 1
-
-    def _stalled(self) -> bool:
-        """Whether this round explores: every ``patience``-th stale round in a row."""
-        return (self.patience is not None and self._stale_rounds > 0
-                and self._stale_rounds % self.patience == 0)
-
-    def _stall_quota(self, k: int) -> int:
-        """How many of this round's ``k`` queries the spread ensemble chooses: ``stall_queries``
-        (at most ``k - 1``, never below 0) from ``stall_rounds`` stale rounds in a row on,
-        else 0."""
-        if self.stall_rounds is None or self._stale_rounds < self.stall_rounds:
-            return 0
-        return max(0, min(self.stall_queries, k - 1))
-
-    def _explore(self, model: Any, k: int) -> list[Choices]:
-        """A round of pure exploration: the ``k`` random unseen architectures the ensemble is
-        least sure of (out of ``max(num_random, 20 k)``)."""
-        cands = self._sample_unseen(max(self.num_random, 20 * k))
-        _, std = model.predict(self.encoder(cands))
-        return spread_top_k(self.space, cands, std, k)
 
     def _diffuse(self, score: Any, archive: list[tuple[float, Choices]],
                  anchored: bool = True) -> None:

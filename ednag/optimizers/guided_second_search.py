@@ -1,0 +1,154 @@
+"""The second search of :class:`~ednag.optimizers.ednag_guided.GuidedEDNAG`.
+
+After ``restart_rounds`` rounds in a row without a better result, once ``restart_after``
+queries are told, a second search starts beside the first: it forgets every earlier query,
+starts from random cells of its own, fits ``restart_predictor`` on its own queries only and
+takes part of each round's picks (``restart_takes``), until any query beats the best before
+the stall; it starts afresh after ``restart_patience`` stale rounds of its own. A mixin: the
+host class holds the settings and runs the rounds (:meth:`_search_round`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ednag.predictors.base import FAILED_BELOW
+from ednag.spaces.base import Choices, SearchSpace
+
+#: the second search: stale rounds in a row before it starts (``restart_rounds``), the
+#: queries before which it never starts (``restart_after``: a stall before them is part of the
+#: climb) and the predictor it fits (``restart_predictor``: Gaussian processes, nearly free on
+#: its few queries). Screened on seeds 1000-1059, confirmed on seeds 0-99 (``docs/ednag.md``,
+#: "A second search after a stall" and the two sections after it)
+RESTART_ROUNDS = 6
+RESTART_AFTER = 100
+RESTART_PREDICTOR = "gp"
+#: which of the first search's picks a running second search takes (``restart_takes``): the
+#: round's picks outside the stall quota (``plain``: the first keeps only its quota), all of
+#: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
+#: one plain pick (``one``: the first keeps the rest)
+RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
+
+
+class SecondSearch:
+    """A second search beside the first after a stall, for a predictor-rounds search."""
+
+    space: SearchSpace
+    history: list[tuple[Choices, float]]
+    num_init: int
+    _best_seen: float
+    _stale_rounds: int
+    #: an optimizer pickled before ``restart_rounds`` existed runs without a second search
+    #: (one pickled before ``restart_after`` existed starts its second search as it did: at once)
+    restart_rounds: int | None = None
+    restart_after: int = 0
+    restart_predictor: str | None = None
+    restart_takes: str = "plain"
+    #: ... and one pickled before ``restart_patience`` existed with ``restart_rounds`` there
+    restart_patience: int | None = None
+    #: the keys of the architectures the second search asked (``None``: none runs), its
+    #: (best fitness, stale rounds), and how many have begun
+    _restart_keys: set[str] | None = None
+    _restart_progress: tuple[float, int] = (-np.inf, 0)
+    restarts: int = 0
+
+    def _restart_running(self) -> bool:
+        """Whether a second search runs this round, starting or ending it first: it starts
+        after ``restart_rounds`` stale rounds of the search on every query, once
+        ``restart_after`` queries are told, and ends when any query beats that search's best
+        (then the first search takes the whole round)."""
+        if self.restart_rounds is None:
+            return False
+        if self._restart_keys is not None:
+            if max(f for _, f in self.history) <= self._best_seen:
+                return True
+            self._restart_keys = None  # a better result: one search again, on every query
+            return False
+        if not self._restart_due(self._stale_rounds):
+            return False
+        self._start_restart()
+        return True
+
+    def _restart_due(self, stale_rounds: int) -> bool:
+        """Whether a second search starts now, after ``stale_rounds`` rounds in a row without
+        progress: at least ``restart_rounds`` of them, once ``restart_after`` queries are told
+        (the rule of ``mo_ednag_guided``'s second search too)."""
+        return stale_rounds >= self.restart_rounds and len(self.history) >= self.restart_after
+
+    def _start_restart(self) -> None:
+        """A fresh second search: no query of its own yet, no best, no stale round."""
+        self._restart_keys, self._restart_progress = set(), (-np.inf, 0)
+        self.restarts += 1
+
+    def _restart_round(self, k: int, taken: list[Choices]) -> list[Choices]:
+        """``k`` unseen architectures (not in ``taken``) from the second search, on its own
+        queries: random until it has ``num_init`` (two usable), then a round like the first
+        search's with its own stall count; a fresh second search follows one that stalled
+        ``restart_patience`` rounds (``None``: ``restart_rounds``)."""
+        if k < 1:
+            return []
+        keys = self._restart_keys
+        own = [(a, f) for a, f in self.history if self.space.key(a) in keys]
+        exclude = {self.space.key(a) for a in taken}
+        if len(own) < self.num_init or sum(f > FAILED_BELOW for _, f in own) < 2:
+            picks = []
+        else:
+            picks, self._restart_progress = self._as_second(
+                self._restart_progress, lambda: self._search_round(own, k))
+        # its random start, or a pick the first search took: random ones
+        picks = self._topped_up(picks, k, exclude)
+        keys.update(self.space.key(a) for a in picks)
+        patience = self.restart_rounds if self.restart_patience is None else self.restart_patience
+        if self._restart_progress[1] >= patience:
+            self._start_restart()  # it stalled ``patience`` rounds: start afresh
+        return picks
+
+    def _progress(self) -> tuple[Any, ...]:
+        """The counters a round of the search updates (its stall quota and its second search
+        read them): the best fitness so far and the stale rounds in a row."""
+        return self._best_seen, self._stale_rounds
+
+    def _set_progress(self, progress: tuple[Any, ...]) -> None:
+        """Put back counters :meth:`_progress` returned."""
+        self._best_seen, self._stale_rounds = progress
+
+    def _as_second(self, progress: tuple[Any, ...], search_round: Callable[[], list[Choices]]
+                   ) -> tuple[list[Choices], tuple[Any, ...]]:
+        """``search_round()`` run as the second search: on its ``progress`` counters (as
+        :meth:`_progress` returns them) and its predictor. Returns the picks and the counters
+        the round left; the first search's counters are as they were."""
+        first = self._progress()
+        self._set_progress(progress)
+        try:
+            with self._second_predictor():
+                picks = search_round()
+        finally:
+            progress = self._progress()
+            self._set_progress(first)
+        return picks, progress
+
+    @contextmanager
+    def _second_predictor(self) -> Iterator[None]:
+        """While open, :meth:`_fit` fits ``restart_predictor`` (with its own defaults) instead
+        of ``predictor``: the second search's models."""
+        with self._predictor_kind(self.restart_predictor):
+            stall, self.stall_predictor = self.stall_predictor, None  # its quota fits its kind
+            try:
+                yield
+            finally:
+                self.stall_predictor = stall
+
+    def _topped_up(self, picks: list[Choices], k: int, exclude: set[str] | frozenset[str]
+                   ) -> list[Choices]:
+        """The first ``k`` of ``picks`` outside ``exclude``, topped up to ``k`` with random
+        unseen architectures outside it (a second search's round)."""
+        picks = [a for a in picks if self.space.key(a) not in exclude][:k]
+        if len(picks) < k:
+            skip = set(exclude) | {self.space.key(a) for a in picks}
+            picks += [a for a in self._sample_unseen(k + len(skip))
+                      if self.space.key(a) not in skip][: k - len(picks)]
+        return picks
