@@ -78,49 +78,19 @@ class GuidedEDNAG(SecondSearch, StallQuota, PredictorRounds):
     (2) free diffusions plus ``num_random`` random ones (without them the search can stay stuck
     around a local optimum: 2 of 20 cifar10 seeds never found the optimum in 200 queries).
     ``diffusions_per_round=0`` turns the denoising off (the ablation "predictor only": the
-    predictor ranks random architectures). ``patience`` (off by default): after that many
-    rounds in a row without a better result, one round queries the random unseen architectures
-    the ensemble is least sure of instead (on cifar10 it freed 2 of 7 seeds trapped far from
-    the optimum: ``docs/ednag.md``). ``global_diffusions`` (0 by default) more diffusions per
+    predictor ranks random architectures). ``global_diffusions`` (0 by default) more diffusions per
     round are not anchored to the archive (no archive points in the x0 estimate, no archive
     mutation): they climb the predictor's landscape wherever it leads (on cifar10 they free
     most trapped seeds, on cifar100 they cost 0.1-0.2 points at 50 queries: ``docs/ednag.md``).
-    ``stall_rounds`` (4; ``None`` turns it off): once that many rounds in a row found nothing
-    better, ``stall_queries`` (3) of each round's queries (until a better result) come from
-    ``stall_pool`` (``"both"``): ``"mutants"`` are BANANAS' picks, one Thompson draw of the
-    round's ensemble per candidate among :data:`STALL_MUTANTS` one- or two-edit mutants of the
-    :data:`STALL_PARENTS` best cells plus ``num_random`` random ones; ``"priors"`` come from a
-    second model whose spread away from the evaluated cells is about ``stall_prior_scale``
-    (``stall_predictor``, below), and from free diffusions scored by it; ``"both"`` takes the
-    larger half of the quota from the mutants and the rest from the priors; ``"diffusion"`` picks by
-    Thompson draws among :data:`STALL_SAMPLES` samples of a label-free score model (trained once
-    on :data:`STALL_TRAIN` random cells) guided by the round's ensemble, as ``diffusionnag``
-    does, and ``"mutants+diffusion"`` takes the larger half from the mutants and the rest so
-    (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
-    ``guided_samples`` (0: off) more candidates every round: that many samples of the same
-    guided score model join the free diffusions' and the random ones (also one-hot only).
-    ``restart_rounds`` (:data:`RESTART_ROUNDS`, 6; ``None``: off): once that many rounds in a
-    row found nothing better, and at least ``restart_after`` (:data:`RESTART_AFTER`, 100)
-    queries are told, a second search starts beside the first and takes each round's queries
-    outside the stall quota (which the first search keeps): it forgets every earlier query
-    (``num_init`` random queries of its own, then rounds like these on its own queries only,
-    never asking a known architecture again) and starts afresh when it stalls as long itself; as
-    soon as any query beats the best before the stall, one search goes on, on every query
-    (``docs/ednag.md``, "A second search after a stall"). Before ``restart_after`` queries every
-    query is the one search's, as without the second search (``restart_after=0``: the option as
-    it was). ``restart_predictor`` (:data:`RESTART_PREDICTOR`, ``"gp"``; ``None``:
-    ``predictor``) is the predictor the second search fits (Gaussian processes cost almost
-    nothing on its few queries; the ensemble's second search costs about 7 % more time over 500
-    queries). ``restart_takes`` (one of :data:`RESTART_TAKES`, ``"plain"``) says which of the
-    first search's picks the second takes: those outside its stall quota, or all of the
-    quota's but one (at least one query), the first keeping its plain picks (``"quota"``:
-    ``docs/ednag.md``, "Which picks the second search takes"), or one query, the first
-    keeping the round's other picks (``"one"``). ``restart_patience`` (``None``:
-    ``restart_rounds``) is how many stale rounds of its own a second search runs before it
-    starts afresh.
-    ``stall_predictor`` (:data:`STALL_PREDICTOR`, ``"gp"``; ``None``: the search's
-    ``predictor``) is the kind of the stall quota's spread model, with its own defaults and
-    ``stall_prior_scale``; a second search's quota fits the second search's kind.
+    ``guided_samples`` (0: off) more candidates every round: that many samples of the
+    ``diffusion`` stall pool's score model, guided by the round's ensemble, join the free
+    diffusions' and the random ones (``predictor_encoding="onehot"`` only).
+    The stall quota (``stall_rounds``, ``stall_queries``, ``stall_pool``, ``stall_prior_scale``,
+    ``stall_predictor``, ``patience``) is :class:`~ednag.optimizers.guided_stall.StallQuota`'s,
+    the second search (``restart_rounds``, ``restart_after``, ``restart_predictor``,
+    ``restart_takes``, ``restart_patience``) is
+    :class:`~ednag.optimizers.guided_second_search.SecondSearch`'s: their docstrings say what
+    each option does.
     ``late_predictor`` (``None``: off) is the kind the first search fits, with its own
     defaults, once ``late_after`` (100) queries are told, ``predictor`` before (the second
     search keeps ``restart_predictor``): on NB201 a Gaussian process after 100 queries halves

@@ -45,7 +45,28 @@ STALL_PREDICTOR = "gp"
 
 
 class StallQuota:
-    """The stall quota's picks and the ``patience`` round, for a predictor-rounds search."""
+    """The stall quota's picks and the ``patience`` round, for a predictor-rounds search.
+
+    ``stall_rounds`` (4; ``None`` turns it off): once that many rounds in a row found
+    nothing better, ``stall_queries`` (3) of each round's queries (until a better result)
+    come from ``stall_pool`` (``"both"``): ``"mutants"`` are BANANAS' picks, one Thompson
+    draw of the round's ensemble per candidate among :data:`STALL_MUTANTS` one- or two-edit
+    mutants of the :data:`STALL_PARENTS` best cells plus ``num_random`` random ones;
+    ``"priors"`` come from a second model whose spread away from the evaluated cells is
+    about ``stall_prior_scale`` (``stall_predictor``, below), and from free diffusions
+    scored by it; ``"both"`` takes the larger half of the quota from the mutants and the
+    rest from the priors; ``"diffusion"`` picks by Thompson draws among
+    :data:`STALL_SAMPLES` samples of a label-free score model (trained once on
+    :data:`STALL_TRAIN` random cells) guided by the round's ensemble, as ``diffusionnag``
+    does, and ``"mutants+diffusion"`` takes the larger half from the mutants and the rest so
+    (both need ``predictor_encoding="onehot"``, the code the score model diffuses in).
+    ``stall_predictor`` (:data:`STALL_PREDICTOR`, ``"gp"``; ``None``: the search's
+    ``predictor``) is the kind of the stall quota's spread model, with its own defaults and
+    ``stall_prior_scale``; a second search's quota fits the second search's kind.
+    ``patience`` (off by default): after that many rounds in a row without a better result,
+    one round queries the random unseen architectures the ensemble is least sure of instead
+    (on cifar10 it freed 2 of 7 seeds trapped far from the optimum: ``docs/ednag.md``).
+    """
 
     space: SearchSpace
     rng: np.random.Generator
