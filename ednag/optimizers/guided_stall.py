@@ -142,7 +142,7 @@ class StallQuota:
                 and self._stale_rounds % self.patience == 0)
 
     def _stall_quota(self, k: int) -> int:
-        """How many of this round's ``k`` queries the spread ensemble chooses: ``stall_queries``
+        """How many of this round's ``k`` queries the stall quota chooses: ``stall_queries``
         (at most ``k - 1``, never below 0) from ``stall_rounds`` stale rounds in a row on,
         else 0."""
         if self.stall_rounds is None or self._stale_rounds < self.stall_rounds:
