@@ -32,7 +32,7 @@ from ednag.optimizers.guided_second_search import (
     RESTART_PREDICTOR,
     RESTART_ROUNDS,
     RESTART_TAKES,
-    SecondSearch,
+    SecondSearchRounds,
 )
 from ednag.optimizers.guided_stall import STALL_POOLS, STALL_PREDICTOR, StallQuota
 from ednag.optimizers.predictor_rounds import PredictorRounds
@@ -68,7 +68,7 @@ ORDINAL_ACQUISITION = "its"
 EARLY_QUERIES = 30
 
 
-class GuidedEDNAG(SecondSearch, StallQuota, PredictorRounds):
+class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
     """EDNAG whose denoising uses a predictor for members that were never evaluated.
 
     ``config``: an :class:`EDNAGConfig`, a preset name or ``None`` (:data:`GUIDED_DEFAULT`),
@@ -89,8 +89,8 @@ class GuidedEDNAG(SecondSearch, StallQuota, PredictorRounds):
     ``stall_predictor``, ``patience``) is :class:`~ednag.optimizers.guided_stall.StallQuota`'s,
     the second search (``restart_rounds``, ``restart_after``, ``restart_predictor``,
     ``restart_takes``, ``restart_patience``) is
-    :class:`~ednag.optimizers.guided_second_search.SecondSearch`'s: their docstrings say what
-    each option does.
+    :class:`~ednag.optimizers.guided_second_search.SecondSearchRounds`'s: their docstrings
+    say what each option does.
     ``late_predictor`` (``None``: off) is the kind the first search fits, with its own
     defaults, once ``late_after`` (100) queries are told, ``predictor`` before (the second
     search keeps ``restart_predictor``): on NB201 a Gaussian process after 100 queries halves

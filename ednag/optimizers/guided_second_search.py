@@ -34,7 +34,7 @@ RESTART_PREDICTOR = "gp"
 RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
 
 
-class SecondSearch:
+class SecondSearchRounds:
     """A second search beside the first after a stall, for a predictor-rounds search.
 
     ``restart_rounds`` (:data:`RESTART_ROUNDS`, 6; ``None``: off): once that many rounds in
