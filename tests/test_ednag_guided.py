@@ -9,6 +9,7 @@ from test_local_search_bananas import NB201, drive, smooth
 from ednag.optimizers import WORST_FITNESS, RandomSearch
 from ednag.optimizers.bananas import MIN_BATCH_GAP, decisions_apart
 from ednag.optimizers.ednag_guided import GuidedEDNAG
+from ednag.optimizers.unseen import unseen_within
 from ednag.predictors import PredictorError
 
 
@@ -121,9 +122,9 @@ def test_a_second_search_after_a_stall_forgets_the_earlier_queries(monkeypatch):
     fitted_on, second = [], []
     real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
 
-    def search(self, history, k, plain=True):
+    def search(self, history, k, plain=True, **kw):
         fitted_on.append(len(history))
-        return real_search(self, history, k, plain)
+        return real_search(self, history, k, plain, **kw)
 
     def restart(self, k, taken):
         second.append((k, len(taken)))
@@ -160,9 +161,9 @@ def test_restart_patience_lets_the_second_search_stall_longer_before_it_starts_a
     fitted_on: list[int] = []
     real_search = GuidedEDNAG._search_round
 
-    def search(self, history, k, plain=True, quota=None):
+    def search(self, history, k, plain=True, quota=None, **kw):
         fitted_on.append(len(history))
-        return real_search(self, history, k, plain, quota)
+        return real_search(self, history, k, plain, quota, **kw)
 
     monkeypatch.setattr(GuidedEDNAG, "_search_round", search)
     five = {"batch_size": 5, "stall_rounds": None, "diffusions_per_round": 1,
@@ -192,10 +193,10 @@ def test_the_second_search_can_take_the_stall_quota_instead(monkeypatch):
     first, second = [], []
     real_search, real_restart = GuidedEDNAG._search_round, GuidedEDNAG._restart_round
 
-    def search(self, history, k, plain=True, quota=None):
+    def search(self, history, k, plain=True, quota=None, **kw):
         if len(history) == self.num_queries:  # the first search's rounds
             first.append((k, plain, quota))
-        return real_search(self, history, k, plain, quota)
+        return real_search(self, history, k, plain, quota, **kw)
 
     def restart(self, k, taken):
         second.append((k, len(taken)))
@@ -592,12 +593,13 @@ def test_a_run_pickled_before_stall_pool_resumes_with_the_priors():
     del opt.stall_pool, opt.predictor, opt.restart_rounds  # as earlier releases pickled it
     del opt.restart_after, opt.restart_predictor, opt.restart_takes, opt.stall_predictor
     del opt.late_predictor, opt.late_after, opt.early_acquisition, opt.early_queries
-    del opt.early_apart
+    del opt.early_apart, opt.restart_nearby
     old = pickle.loads(pickle.dumps(opt))
     assert (old.stall_pool, old.predictor, old.restart_rounds, old.restart_after,
             old.restart_predictor, old.restart_takes, old.stall_predictor,
-            old.late_predictor, old.early_acquisition, old.early_apart) == (
-        "priors", "mlp_ensemble", None, 0, None, "plain", None, None, None, None)
+            old.late_predictor, old.early_acquisition, old.early_apart,
+            old.restart_nearby) == (
+        "priors", "mlp_ensemble", None, 0, None, "plain", None, None, None, None, None)
     drive(old, lambda a: 1.0)  # stale rounds draw their whole quota from the priors
     assert old.num_queries == 40
 
@@ -649,3 +651,71 @@ def test_a_round_as_the_second_search_keeps_the_first_searchs_counters():
     with pytest.raises(RuntimeError, match="boom"):
         opt._as_second((90.0, 5), failing)
     assert opt._progress() == (91.0, 3) and opt.predictor == "mlp_ensemble"
+
+
+def test_unseen_within_lists_the_nearer_cells_first():
+    """``unseen_within``: every cell within ``radius`` decisions of the parents for which
+    ``unseen`` holds, each once, the one-step neighbours of every parent first; cut at
+    ``limit``."""
+    zeros, ones = (0,) * 6, (1,) * 6
+    one = unseen_within(NB201, [zeros], 1, lambda a: True, 10_000)
+    assert one == NB201.neighbours(zeros) and len(one) == 6 * 4
+    two = unseen_within(NB201, [zeros], 2, lambda a: a != zeros, 10_000)
+    assert two[:24] == one and len(two) == 24 + 15 * 4 * 4  # 15 pairs of decisions
+    assert all(sum(x != 0 for x in a) == 2 for a in two[24:])
+    assert unseen_within(NB201, [zeros], 2, lambda a: a != zeros, 30) == two[:30]
+    both = unseen_within(NB201, [zeros, ones], 1, lambda a: a[0] != 2, 10_000)
+    assert both == [a for a in NB201.neighbours(zeros) + NB201.neighbours(ones) if a[0] != 2]
+
+
+class _Linear:
+    """A fake model: the mean is a weighted sum of the one-hot code, the spread zero."""
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = weights
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = (np.asarray(x).reshape(len(x), 6, 5) * self.weights).sum(axis=(1, 2))
+        return mean, np.zeros_like(mean)
+
+
+def test_the_nearby_pick_is_the_best_rated_cell_near_the_three_best():
+    """``_nearby_picks``: the unseen cell (not taken) with the best predicted mean within
+    ``restart_nearby`` decisions of the archive's three best cells (the fourth's
+    neighbourhood is not looked at)."""
+    weights = np.zeros((6, 5))
+    weights[:, 3] = np.arange(1, 7)  # option 3, the later the edge the better
+    weights[:, 4] = 0.1
+    model = _Linear(weights)
+    archive = [(1.0, (0,) * 6), (0.9, (4,) * 6), (0.8, (2,) * 6), (0.7, (3,) * 6)]
+    opt = GuidedEDNAG(NB201, seed=0)
+    assert opt._nearby_picks(model, archive, []) == [(4, 4, 4, 4, 3, 3)]  # 11.4
+    assert opt._nearby_picks(model, archive, [(4, 4, 4, 4, 3, 3)]) == [(0, 0, 0, 0, 3, 3)]
+    opt.restart_nearby = 1
+    assert opt._nearby_picks(model, archive, []) == [(4, 4, 4, 4, 4, 3)]  # 6.5
+
+
+def test_while_a_second_search_runs_the_first_asks_its_best_guess_nearby(monkeypatch):
+    """``restart_nearby`` (2; ``None``: off): while a second search runs, the first search's
+    stall quota keeps its two mutants and its spread pick is the nearby one; before the second
+    search starts, and without the option, the quota is as before. Checked like the others."""
+    with pytest.raises(ValueError, match="restart_nearby must be an int >= 1 or None"):
+        GuidedEDNAG(NB201, restart_nearby=0)
+    assert GuidedEDNAG(NB201).restart_nearby == 2
+    calls = record_picks(monkeypatch, "_mutant_picks", "_nearby_picks", "_spread_picks")
+    runs = {}
+    for nearby in (2, None):
+        calls.clear()
+        opt = GuidedEDNAG(NB201, seed=0, max_queries=60, restart_rounds=5, restart_after=0,
+                          diffusions_per_round=1, restart_nearby=nearby)
+        batches = drive(opt, lambda a: 1.0)  # flat: the second search runs from 40 queries on
+        runs[nearby] = batches, [(r, name) for r, name, *_ in calls]
+    (on, on_calls), (off, off_calls) = runs[2], runs[None]
+    # stale from round 2, a quota from round 5 (4 stale rounds), the second search from round 7
+    quota = [(r, n) for r in (5, 6) for n in ("_mutant_picks", "_spread_picks")]
+    assert off_calls == quota + [
+        (r, n) for r in (7, 8, 9, 10) for n in ("_mutant_picks", "_spread_picks")]
+    assert on_calls == quota + [
+        (r, n) for r in (7, 8, 9, 10) for n in ("_mutant_picks", "_nearby_picks")]
+    assert on[:7] == off[:7] and on[7] != off[7]
+    assert all(len(b) == 5 for b in on[2:])

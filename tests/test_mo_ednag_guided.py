@@ -155,6 +155,9 @@ def test_parameters_are_named():
         MOGuidedEDNAG(NB201, early_apart=3, num_objectives=2)
     with pytest.raises(ValueError, match="restart_takes is not supported"):
         MOGuidedEDNAG(NB201, restart_takes="quota", num_objectives=2)
+    with pytest.raises(ValueError, match="restart_nearby is not supported"):
+        MOGuidedEDNAG(NB201, restart_nearby=2, num_objectives=2)
+    assert MOGuidedEDNAG(NB201, num_objectives=2).restart_nearby is None
     with pytest.raises(ValueError, match="restart_rounds must be an int >= 1 or None"):
         MOGuidedEDNAG(NB201, restart_rounds=0, num_objectives=2)
     with pytest.raises(ValueError, match="num_objectives must be an int >= 1"):

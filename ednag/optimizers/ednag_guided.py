@@ -29,6 +29,7 @@ from ednag.optimizers.evo_diffusion.config import DEFAULT, EDNAGConfig, resolve_
 from ednag.optimizers.evo_diffusion.generation import denoise, select
 from ednag.optimizers.guided_second_search import (
     RESTART_AFTER,
+    RESTART_NEARBY,
     RESTART_PREDICTOR,
     RESTART_ROUNDS,
     RESTART_TAKES,
@@ -88,7 +89,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
     The stall quota (``stall_rounds``, ``stall_queries``, ``stall_pool``, ``stall_prior_scale``,
     ``stall_predictor``, ``patience``) is :class:`~ednag.optimizers.guided_stall.StallQuota`'s,
     the second search (``restart_rounds``, ``restart_after``, ``restart_predictor``,
-    ``restart_takes``, ``restart_patience``) is
+    ``restart_takes``, ``restart_patience``, ``restart_nearby``) is
     :class:`~ednag.optimizers.guided_second_search.SecondSearchRounds`'s: their docstrings
     say what each option does.
     ``late_predictor`` (``None``: off) is the kind the first search fits, with its own
@@ -166,6 +167,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         restart_predictor: str | None = RESTART_PREDICTOR,
         restart_takes: str = "plain",
         restart_patience: int | None = None,
+        restart_nearby: int | None = RESTART_NEARBY,
         stall_predictor: str | None = STALL_PREDICTOR,
         late_predictor: str | None = None,
         late_after: int = 100,
@@ -193,6 +195,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         int_at_least("restart_rounds", restart_rounds, 1, optional=True)
         int_at_least("restart_after", restart_after, 0)
         int_at_least("restart_patience", restart_patience, 1, optional=True)
+        int_at_least("restart_nearby", restart_nearby, 1, optional=True)
         if restart_takes not in RESTART_TAKES:
             raise ValueError(f"restart_takes must be one of {', '.join(RESTART_TAKES)}; "
                              f"got {restart_takes!r}")
@@ -247,6 +250,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         self.restart_predictor = restart_predictor
         self.restart_takes = restart_takes
         self.restart_patience = restart_patience
+        self.restart_nearby = restart_nearby
         self.stall_predictor = stall_predictor
         self.late_predictor = late_predictor
         self.late_after = late_after
@@ -270,21 +274,25 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         with self._first_predictor():
             if not running:
                 return self._search_round(self.history, k)
+            nearby = self.restart_nearby is not None
             if self.restart_takes == "one":
-                first = self._search_round(self.history, k - 1)
+                first = self._search_round(self.history, k - 1, nearby=nearby)
             elif self.restart_takes == "quota":
                 quota = self._stall_quota(k)
                 share = max(1, quota - 1)
-                first = self._search_round(self.history, k - share, quota=max(0, quota - share))
+                first = self._search_round(self.history, k - share, quota=max(0, quota - share),
+                                           nearby=nearby)
             else:
-                first = self._search_round(self.history, k, plain=False)
+                first = self._search_round(self.history, k, plain=False, nearby=nearby)
         return first + self._restart_round(k - len(first), first)
 
     def _search_round(self, history: list[tuple[Choices, float]], k: int,
-                      plain: bool = True, quota: int | None = None) -> list[Choices]:
+                      plain: bool = True, quota: int | None = None,
+                      nearby: bool = False) -> list[Choices]:
         """Refit on ``history``, run the free diffusions, return the ``k`` best unseen
         architectures met (``plain=False``: only the stall quota's picks), ``quota`` of them
-        (default :meth:`_stall_quota`) the stall quota's."""
+        (default :meth:`_stall_quota`) the stall quota's; ``nearby``: one of the quota's is
+        :meth:`_nearby_picks`' (the spread model's first, or the pool's last)."""
         archs = [a for a, f in history if f > FAILED_BELOW]
         targets = transform_targets(np.array([f for a, f in history if f > FAILED_BELOW]),
                                     self.target)
@@ -308,14 +316,22 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
             evaluate = self._acquisition(model, self._plain_acquisition())
             pool = self._free_pool(known, worst, evaluate, archive, extra=extra)
             picks = self._top_unseen(pool, k - q, self._plain_apart())
+        near = 1 if nearby and q else 0  # the quota's pick kept for the nearby one
         if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
             # mutants: all of the quota; both, mutants+diffusion: its larger half
             m = q if self.stall_pool == "mutants" else q - q // 2
-            picks += self._mutant_picks(model, history, picks, m)
+            m -= near if m == q else 0
+            if m:
+                picks += self._mutant_picks(model, history, picks, m)
             q -= m
         if q and self.stall_pool.endswith("diffusion"):
-            picks += self._diffusion_picks(model, picks, q)
-            q = 0
+            if q > near:
+                picks += self._diffusion_picks(model, picks, q - near)
+            q = near
+        if near:
+            found = self._nearby_picks(model, archive, picks)
+            picks += found
+            q -= len(found)
         if q:
             picks += self._spread_picks(archs, targets, known, worst, archive, picks, q)
         return picks

@@ -4,8 +4,10 @@ After ``restart_rounds`` rounds in a row without a better result, once ``restart
 queries are told, a second search starts beside the first: it forgets every earlier query,
 starts from random cells of its own, fits ``restart_predictor`` on its own queries only and
 takes part of each round's picks (``restart_takes``), until any query beats the best before
-the stall; it starts afresh after ``restart_patience`` stale rounds of its own. A mixin: the
-host class holds the settings and runs the rounds (:meth:`_search_round`, ...).
+the stall; it starts afresh after ``restart_patience`` stale rounds of its own. Meanwhile
+one of the first search's stall-quota picks is the cell its model rates best near its best
+cells (``restart_nearby``). A mixin: the host class holds the settings and runs the rounds
+(:meth:`_search_round`, ...).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ednag.optimizers.unseen import unseen_within
 from ednag.predictors.base import FAILED_BELOW
 from ednag.spaces.base import Choices, SearchSpace
 
@@ -32,6 +35,14 @@ RESTART_PREDICTOR = "gp"
 #: the quota's but one (``quota``: the first keeps its plain picks and one of the quota) or
 #: one plain pick (``one``: the first keeps the rest)
 RESTART_TAKES: tuple[str, ...] = ("plain", "quota", "one")
+#: while a second search runs, one of the first search's stall-quota picks is the unseen cell
+#: its model rates best (predicted mean) within ``restart_nearby`` decisions of its
+#: :data:`NEARBY_PARENTS` best cells (screened on seeds 1000-1059, 3000-3099 and 0-99:
+#: ``docs/ednag.md``, "The first search's best guess near its best cells"), among at most
+#: :data:`NEARBY_LIMIT` of them, the nearer first
+RESTART_NEARBY = 2
+NEARBY_PARENTS = 3
+NEARBY_LIMIT = 5000
 
 
 class SecondSearchRounds:
@@ -55,7 +66,15 @@ class SecondSearchRounds:
     query), the first keeping its plain picks (``"quota"``: ``docs/ednag.md``, "Which picks
     the second search takes"), or one query, the first keeping the round's other picks
     (``"one"``). ``restart_patience`` (``None``: ``restart_rounds``) is how many stale
-    rounds of its own a second search runs before it starts afresh.
+    rounds of its own a second search runs before it starts afresh. ``restart_nearby``
+    (:data:`RESTART_NEARBY`, 2; ``None``: off): while a second search runs, one of the first
+    search's stall-quota picks (the spread model's first; with a pool that has none, the
+    pool's last) is instead the unseen cell the first search's model rates best, by its
+    predicted mean, within that many decisions of the :data:`NEARBY_PARENTS` best cells: a
+    first search stalled near a better cell it already rates high (ImageNet16-120's
+    second-best cell, four decisions from the optimum) asks it without waiting for its
+    Thompson draws or spread picks to meet it (``docs/ednag.md``, "The first search's best
+    guess near its best cells").
     """
 
     space: SearchSpace
@@ -71,6 +90,8 @@ class SecondSearchRounds:
     restart_takes: str = "plain"
     #: ... and one pickled before ``restart_patience`` existed with ``restart_rounds`` there
     restart_patience: int | None = None
+    #: ... and one pickled before ``restart_nearby`` existed without it
+    restart_nearby: int | None = None
     #: the keys of the architectures the second search asked (``None``: none runs), its
     #: (best fitness, stale rounds), and how many have begun
     _restart_keys: set[str] | None = None
@@ -99,6 +120,20 @@ class SecondSearchRounds:
         progress: at least ``restart_rounds`` of them, once ``restart_after`` queries are told
         (the rule of ``mo_ednag_guided``'s second search too)."""
         return stale_rounds >= self.restart_rounds and len(self.history) >= self.restart_after
+
+    def _nearby_picks(self, model: Any, archive: list[tuple[float, Choices]],
+                      taken: list[Choices]) -> list[Choices]:
+        """The unseen architecture (not in ``taken``) ``model`` rates best by its predicted mean
+        within ``restart_nearby`` decisions of the :data:`NEARBY_PARENTS` best of ``archive``
+        (best first), as a one-element list; ``[]`` when there is none."""
+        exclude = {self.space.key(a) for a in taken}
+        cands = unseen_within(
+            self.space, [a for _, a in archive[:NEARBY_PARENTS]], self.restart_nearby,
+            lambda a: self.space.key(a) not in exclude and self._unseen(a), NEARBY_LIMIT)
+        if not cands:
+            return []
+        mean, _ = model.predict(self.encoder(cands))
+        return [cands[int(np.argmax(mean))]]
 
     def _start_restart(self) -> None:
         """A fresh second search: no query of its own yet, no best, no stale round."""

@@ -52,3 +52,34 @@ def distinct_unseen(
             keys.add(key)
             out.append(arch)
     return out
+
+
+def unseen_within(
+    space: SearchSpace,
+    parents: Iterable[Choices],
+    radius: int,
+    unseen: Callable[[Choices], bool],
+    limit: int,
+) -> list[Choices]:
+    """The distinct architectures at most ``radius`` one-decision steps from one of
+    ``parents`` for which ``unseen(arch)`` holds, nearer ones first (the one-step neighbours
+    of every parent, in the parents' order, then the two-step ones, ...); at most ``limit`` of
+    them (a space with many options per decision stops early)."""
+    out: list[Choices] = []
+    met: set[str] = set()
+    frontier = list(parents)
+    for _ in range(radius):
+        step: list[Choices] = []
+        for parent in frontier:
+            for arch in space.neighbours(parent):
+                key = space.key(arch)
+                if key in met:
+                    continue
+                met.add(key)
+                step.append(arch)
+                if unseen(arch):
+                    out.append(arch)
+                    if len(out) >= limit:
+                        return out
+        frontier = step
+    return out

@@ -328,6 +328,11 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
             raise ValueError("restart_takes is not supported by mo_ednag_guided (single-"
                              "objective ednag_guided only: its second search takes "
                              "stall_queries of each round's queries)")
+        if kwargs.get("restart_nearby") is not None:
+            raise ValueError("restart_nearby is not supported by mo_ednag_guided (single-"
+                             "objective ednag_guided only: its first search's quota picks "
+                             "by the front)")
+        kwargs["restart_nearby"] = None
         if kwargs.setdefault("stall_pool", "priors") != "priors":
             raise ValueError("stall_pool must be 'priors' for mo_ednag_guided (its stall quota "
                              "draws from ensembles with randomized priors; the other pools "
