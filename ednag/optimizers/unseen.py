@@ -1,4 +1,5 @@
-"""Random architectures that were never evaluated: the shared start/fallback of the climbers."""
+"""Architectures that were never evaluated: random ones (the climbers' shared start and
+fallback), given ones without repeats, and those within a few decisions of given cells."""
 
 from __future__ import annotations
 
