@@ -320,7 +320,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         if q and self.stall_pool in ("mutants", "both", "mutants+diffusion"):
             # mutants: all of the quota; both, mutants+diffusion: its larger half
             m = q if self.stall_pool == "mutants" else q - q // 2
-            m -= near if m == q else 0
+            m = min(m, q - near)  # with no spread pick left, the nearby one takes the last
             if m:
                 picks += self._mutant_picks(model, history, picks, m)
             q -= m
