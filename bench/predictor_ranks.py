@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 
 from ednag_nb201 import DATA, DATASETS, load_dataset  # noqa: E402
 
-from ednag.predictors import MLPEnsemble, transform_targets  # noqa: E402
+from ednag.predictors import MLPEnsemble, make_encoder, transform_targets  # noqa: E402
 from ednag.predictors.encodings import nb201_path_encode, onehot_encode  # noqa: E402
 from ednag.registry import OPTIMIZERS  # noqa: E402
 from ednag.spaces import make_space  # noqa: E402
@@ -61,11 +61,10 @@ class Landscape:
         cells = list(space.enumerate())
         keys = [space.key(c) for c in cells]
         onehot, path = onehot_encode(space, cells), nb201_path_encode(cells)
-        rows, cols = space.matrix_shape
-        counts = onehot.reshape(len(cells), rows, cols).sum(axis=1)
         return cls(space, data, {k: i for i, k in enumerate(keys)},
                    np.array([data[k][0] for k in keys]),
-                   {"onehot": onehot, "path": path, "onehot+counts": np.hstack([onehot, counts]),
+                   {"onehot": onehot, "path": path,
+                    "onehot+counts": make_encoder(space, "onehot+counts")(cells),
                     "onehot+path": np.hstack([onehot, path])})
 
 

@@ -525,6 +525,33 @@ def test_the_default_quota_takes_mutants_first_then_the_priors(monkeypatch):
         assert batches[r][2:] == mutants + spread and len(batches[r]) == 5
 
 
+def test_every_predictor_fits_one_hot_plus_counts_unless_told():
+    """The default code on NB201 is the one-hot code plus the operation counts; a score-model
+    sampler (which diffuses in the one-hot code) and the multi-objective search keep the
+    one-hot code; a param_space has no shared options; an explicit encoding wins; the same
+    round's fits see the counts (35 columns on NB201)."""
+    from ednag.optimizers.multi_objective.mo_ednag_guided import MOGuidedEDNAG
+    from ednag.spaces import MixedSpace, Param
+
+    assert GuidedEDNAG(NB201).encoder.name == "onehot+counts"
+    assert GuidedEDNAG(NB201, predictor_encoding="onehot").encoder.name == "onehot"
+    assert GuidedEDNAG(NB201, stall_pool="diffusion").encoder.name == "onehot"
+    assert GuidedEDNAG(NB201, guided_samples=10).encoder.name == "onehot"
+    assert MOGuidedEDNAG(NB201, num_objectives=2).encoder.name == "onehot"
+    mixed = MixedSpace([Param("act", "categorical", ("relu", "gelu")),
+                        Param("norm", "categorical", ("relu", "none")),
+                        Param("depth", "ordinal", (1, 2, 3))])
+    assert GuidedEDNAG(mixed).encoder.name == "onehot"  # ordinal: the Gaussian process's code
+    with pytest.raises(ValueError, match="needs predictor_encoding='onehot', got "
+                                         "'onehot\\+counts'"):
+        GuidedEDNAG(NB201, stall_pool="diffusion", predictor_encoding="onehot+counts")
+    with pytest.raises(PredictorError, match="onehot, path, onehot\\+counts"):
+        GuidedEDNAG(NB201, predictor_encoding="counts")
+    opt = GuidedEDNAG(NB201, seed=0, max_queries=20)
+    drive(opt, lambda a: float(a.count(3)))
+    assert opt.encoder([(3,) * 6]).shape == (1, 35)
+
+
 def test_stalled_rounds_can_draw_from_a_score_model_guided_by_the_ensemble(monkeypatch):
     """``stall_pool="mutants+diffusion"``: of a quota of 3, two picks come from the mutants and
     one from DiffusionNAG's samples, guided by the round's own ensemble; the score model is
@@ -688,7 +715,7 @@ def test_the_nearby_pick_is_the_best_rated_cell_near_the_three_best():
     weights[:, 4] = 0.1
     model = _Linear(weights)
     archive = [(1.0, (0,) * 6), (0.9, (4,) * 6), (0.8, (2,) * 6), (0.7, (3,) * 6)]
-    opt = GuidedEDNAG(NB201, seed=0)
+    opt = GuidedEDNAG(NB201, seed=0, predictor_encoding="onehot")  # the model reads 30 columns
     assert opt._nearby_picks(model, archive, []) == [(4, 4, 4, 4, 3, 3)]  # 11.4
     assert opt._nearby_picks(model, archive, [(4, 4, 4, 4, 3, 3)]) == [(0, 0, 0, 0, 3, 3)]
     opt.restart_nearby = 1

@@ -12,12 +12,13 @@ from ednag.predictors import (
     GaussianProcess,
     MLPEnsemble,
     PredictorError,
+    default_encoding,
     make_encoder,
     make_predictor,
     transform_targets,
     usable,
 )
-from ednag.predictors.encodings import nb201_path_encode
+from ednag.predictors.encodings import nb201_path_encode, option_counts, shared_options
 from ednag.spaces import make_space
 
 
@@ -192,6 +193,58 @@ def test_nb201_path_encoding_by_hand():
     assert X[2].sum() == 3  # the direct edge 3<-0 is "none"
     path = make_encoder(make_space("nb201"), "path")
     assert np.array_equal(path([(conv3,) * 6]), X[:1])
+
+
+def test_onehot_plus_counts_by_hand():
+    """NB201's optimum on cifar10 (four conv3x3, one skip, one conv1x1): the one-hot code,
+    then how many of the six edges take each operation, in the space's option order."""
+    space = make_space("nb201")
+    assert shared_options(space) == ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
+                                     "avg_pool_3x3")
+    archs = [(3, 3, 3, 1, 3, 2), (0,) * 6]
+    X = make_encoder(space, "onehot+counts")(archs)
+    assert X.shape == (2, 35)
+    assert np.array_equal(X[:, :30], make_encoder(space, "onehot")(archs))
+    assert X[0, 30:].tolist() == [0, 1, 1, 4, 0] and X[1, 30:].tolist() == [6, 0, 0, 0, 0]
+    assert default_encoding(space) == "onehot+counts"
+
+
+def test_counts_take_only_the_options_that_decisions_share():
+    """NAS-Bench-Graph: the link decision's options are its own, the four op slots share
+    nine operations; TransNAS macro: 'absent' is offered by the last two modules only."""
+    graph = make_space("nasbench_graph")
+    assert shared_options(graph) == graph.decisions[1].options
+    arch = (5, 0, 0, 3, 8)  # any link; gat, gat, cheb, skip
+    assert option_counts(graph, [arch])[0].tolist() == [2, 0, 0, 1, 0, 0, 0, 0, 1]
+    macro = make_space("transnas_macro")
+    assert shared_options(macro)[-1] == "absent"
+    absent = len(macro.decisions[-1].options) - 1
+    assert option_counts(macro, [(0, 1, 2, 3, absent, absent)])[0].tolist() == [1, 1, 1, 1, 2]
+
+
+def test_a_param_space_counts_its_categorical_labels_only():
+    """Of a param_space, categorical parameters that share labels are counted; ordinal levels
+    never are (an ordinal space keeps the one-hot code by default); with nothing shared the
+    encoding names the fix."""
+    from ednag.spaces import MixedSpace, Param
+
+    acts = MixedSpace([Param("act1", "categorical", ("relu", "gelu")),
+                       Param("act2", "categorical", ("gelu", "tanh", "relu"))])
+    assert shared_options(acts) == ("relu", "gelu") and default_encoding(acts) == "onehot+counts"
+    X = make_encoder(acts, "onehot+counts")([(0, 2), (1, 1)])  # relu relu; gelu tanh
+    assert X[:, 5:].tolist() == [[2, 0], [0, 1]]
+    levels = MixedSpace([Param("act", "categorical", ("relu", "gelu")),
+                         Param("depth", "ordinal", (1, 2, 3)),
+                         Param("width", "ordinal", (1, 2, 3))])
+    assert shared_options(levels) == () and default_encoding(levels) == "onehot"
+    with pytest.raises(PredictorError, match="encoding 'onehot\\+counts' needs a space whose "
+                                             "decisions share options"):
+        make_encoder(levels, "onehot+counts")
+    mixed = MixedSpace([*acts.params, Param("lr", "ordinal", (0.1, 0.2))])
+    assert default_encoding(mixed) == "onehot"  # an ordinal parameter: the GP's one-hot code
+    with pytest.raises(PredictorError, match="onehot, path, onehot\\+counts"):
+        make_encoder(make_space("nb201"), "adjacency")
+    assert default_encoding(ToySpace()) == "onehot+counts"  # its decisions share w, x, y, z
 
 
 def test_a_param_space_is_encoded_compactly_one_coordinate_per_ordinal():

@@ -39,6 +39,7 @@ from ednag.optimizers.guided_stall import STALL_POOLS, STALL_PREDICTOR, StallQuo
 from ednag.optimizers.predictor_rounds import PredictorRounds
 from ednag.predictors import (
     PREDICTORS,
+    default_encoding,
     default_predictor,
     has_ordinal,
     make_encoder,
@@ -86,6 +87,12 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
     ``guided_samples`` (0: off) more candidates every round: that many samples of the
     ``diffusion`` stall pool's score model, guided by the round's ensemble, join the free
     diffusions' and the random ones (``predictor_encoding="onehot"`` only).
+    ``predictor_encoding`` (one of :data:`~ednag.predictors.ENCODINGS`; ``None``:
+    :func:`~ednag.predictors.default_encoding`, ``"onehot+counts"`` on a benchmark space whose
+    decisions share options, ``"onehot"`` on a ``param_space`` or with a score-model sampler)
+    is the code every predictor of the search fits: the one-hot code plus how many decisions
+    take each option frees most NB201 searches trapped by 100 queries (``docs/ednag.md``,
+    "What a cell is made of"; ``"onehot"`` is the previous default).
     The stall quota (``stall_rounds``, ``stall_queries``, ``stall_pool``, ``stall_prior_scale``,
     ``stall_predictor``, ``patience``) is :class:`~ednag.optimizers.guided_stall.StallQuota`'s,
     the second search (``restart_rounds``, ``restart_after``, ``restart_predictor``,
@@ -151,7 +158,7 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
         num_random: int = 50,
         acquisition: str | None = None,
         ucb_beta: float = 1.0,
-        predictor_encoding: str = "onehot",
+        predictor_encoding: str | None = None,
         target: str = "quantile",
         predictor_params: dict[str, Any] | None = None,
         patience: int | None = None,
@@ -201,6 +208,8 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
                              f"got {restart_takes!r}")
         sampler = (f"stall_pool={stall_pool!r}" if "diffusion" in stall_pool
                    else "guided_samples" if guided_samples else None)
+        if predictor_encoding is None:
+            predictor_encoding = "onehot" if sampler else default_encoding(space)
         if sampler and predictor_encoding != "onehot":
             raise ValueError(f"{sampler} guides a score model over the one-hot code by the "
                              f"ensemble's gradient: it needs predictor_encoding='onehot', got "

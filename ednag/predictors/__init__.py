@@ -18,7 +18,7 @@ from ednag.predictors.base import (
     transform_targets,
     usable,
 )
-from ednag.predictors.encodings import ENCODINGS, Encoder, make_encoder
+from ednag.predictors.encodings import ENCODINGS, Encoder, make_encoder, shared_options
 from ednag.predictors.gp import GaussianProcess
 from ednag.predictors.mlp import MLPEnsemble
 from ednag.spaces.base import SearchSpace
@@ -60,6 +60,19 @@ def default_predictor(space: SearchSpace) -> str:
     return "gp" if has_ordinal(space) else "mlp_ensemble"
 
 
+def default_encoding(space: SearchSpace) -> str:
+    """The encoding ``ednag_guided`` fits on ``space`` unless told: ``"onehot+counts"`` where
+    decisions share options and no parameter is ordinal (on NB201 the counts free most
+    searches trapped by 100 queries: ``docs/ednag.md``, "What a cell is made of"), else
+    ``"onehot"``.
+
+    >>> from ednag.spaces import make_space
+    >>> default_encoding(make_space("nb201"))
+    'onehot+counts'
+    """
+    return "onehot+counts" if shared_options(space) and not has_ordinal(space) else "onehot"
+
+
 def make_predictor(name: str = "mlp_ensemble", seed: int = 0, **params: Any) -> Predictor:
     """The predictor ``name`` (one of :data:`PREDICTORS`), seeded, with its ``params``."""
     allowed = predictor_param_names(name)
@@ -80,6 +93,7 @@ __all__ = [
     "MLPEnsemble",
     "Predictor",
     "PredictorError",
+    "default_encoding",
     "default_predictor",
     "has_ordinal",
     "make_encoder",

@@ -254,7 +254,8 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
     ``restart_after`` and ``restart_predictor`` to :data:`MO_RESTART_ROUNDS`,
     :data:`MO_RESTART_AFTER` and :data:`MO_RESTART_PREDICTOR`, ``late_predictor`` and
     ``late_after`` to :data:`MO_LATE_PREDICTOR` and :data:`MO_LATE_AFTER`: Gaussian
-    processes from the 100th query on) plus
+    processes from the 100th query on; ``predictor_encoding`` to ``"onehot"``, the code its
+    fronts were measured with) plus
     ``num_objectives``, ``front_mutations`` (3 by default: how many of each round's
     queries are random unseen one-decision mutants of the evaluated first front) and
     ``margin_units`` (:data:`MARGIN_UNITS`; :data:`MO_MARGIN_UNITS` by default). A round is
@@ -350,6 +351,7 @@ class MOGuidedEDNAG(MultiObjective, GuidedEDNAG):
         # the settings its tables were measured with, on every space (the single-objective
         # search takes a Gaussian process and Thompson draws on a numeric param_space)
         kwargs.setdefault("acquisition", "ucb")
+        kwargs.setdefault("predictor_encoding", "onehot")
         if kwargs.setdefault("predictor", "mlp_ensemble") == "mlp_ensemble":
             kwargs["predictor_params"] = {"dtype": MO_PREDICTOR_DTYPE,
                                           **(kwargs.get("predictor_params") or {})}
