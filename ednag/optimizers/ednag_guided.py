@@ -88,8 +88,9 @@ class GuidedEDNAG(SecondSearchRounds, StallQuota, PredictorRounds):
     ``diffusion`` stall pool's score model, guided by the round's ensemble, join the free
     diffusions' and the random ones (``predictor_encoding="onehot"`` only).
     ``predictor_encoding`` (one of :data:`~ednag.predictors.ENCODINGS`; ``None``:
-    :func:`~ednag.predictors.default_encoding`, ``"onehot+counts"`` on a benchmark space whose
-    decisions share options, ``"onehot"`` on a ``param_space`` or with a score-model sampler)
+    :func:`~ednag.predictors.default_encoding`, ``"onehot+counts"`` on a space whose decisions
+    share options and have no numeric range, ``"onehot"`` otherwise and with a score-model
+    sampler)
     is the code every predictor of the search fits: the one-hot code plus how many decisions
     take each option frees most NB201 searches trapped by 100 queries (``docs/ednag.md``,
     "What a cell is made of"; ``"onehot"`` is the previous default).
